@@ -1,0 +1,102 @@
+// The service as one plugin: external plugins, then the domain's, then the routes.
+// buildApp() wraps it in a Fastify instance with the server options; server.ts and the tests
+// both use it, so that what is tested is what runs.
+import { randomUUID } from 'node:crypto'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import fp from 'fastify-plugin'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Ajv } from 'ajv'
+import addFormats from 'ajv-formats'
+import type { DestinationStream } from 'pino'
+import type { Config } from './config.js'
+
+import swagger from './plugins/external/swagger.js'
+import prisma from './plugins/external/prisma.js'
+import jwt from './plugins/external/jwt.js'
+
+import errorHandler from './plugins/app/error-handler.js'
+import passwords from './plugins/app/passwords.js'
+import users from './plugins/app/users.js'
+import sessions from './plugins/app/sessions.js'
+import authenticate from './plugins/app/authenticate.js'
+
+import health from './routes/health.js'
+import auth from './routes/auth/index.js'
+import secureData from './routes/secure-data.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config
+  }
+}
+
+export default async function app (fastify: FastifyInstance, { config }: { config: Config }) {
+  fastify.decorate('config', config)
+  for (const warning of config.warnings) fastify.log.warn(warning)
+  // JSON only: a text/plain body is what a cross-site form can send without a preflight.
+  fastify.removeContentTypeParser('text/plain')
+
+  await fastify.register(swagger)
+  await fastify.register(prisma)
+  await fastify.register(jwt)
+
+  await fastify.register(errorHandler)
+  await fastify.register(passwords)
+  await fastify.register(users)
+  await fastify.register(sessions)
+  await fastify.register(authenticate)
+
+  await fastify.register(health)
+  await fastify.register(auth, { prefix: '/auth' })
+  await fastify.register(secureData)
+}
+
+// JSON bodies are validated as sent: `{"password": 12345678}` is an error, not a string, and
+// unknown properties are refused rather than silently dropped. Query strings and path
+// parameters are text by nature, so they are converted to the types their schemas declare.
+function validatorCompiler (): FastifyServerOptions['schemaController'] {
+  const strict = new Ajv({ coerceTypes: false, removeAdditional: false, useDefaults: true, allErrors: false })
+  const converting = new Ajv({ coerceTypes: true, removeAdditional: false, useDefaults: true, allErrors: false })
+  addFormats.default(strict)
+  addFormats.default(converting)
+  return {
+    compilersFactory: {
+      buildValidator: () => ({ schema, httpPart }) => (httpPart === 'body' ? strict : converting).compile(schema)
+    }
+  }
+}
+
+// Never logged: credentials in headers, and token-like values in query strings.
+const SECRET_QUERY = /([?&](?:access_token|refresh_token|token|password|code)=)[^&]*/gi
+
+export function loggerOptions (config: Config, stream?: DestinationStream): FastifyServerOptions['logger'] {
+  return {
+    level: config.LOG_LEVEL,
+    ...(stream !== undefined && { stream }),
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', '*.password', '*.access_token', '*.refresh_token'],
+      censor: '[redacted]'
+    },
+    serializers: {
+      req: (req) => ({
+        method: req.method,
+        url: req.url.replace(SECRET_QUERY, '$1[redacted]'),
+        remoteAddress: req.ip
+      })
+    }
+  }
+}
+
+export function buildApp (config: Config, options: { logStream?: DestinationStream } = {}) {
+  const fastify = Fastify({
+    logger: loggerOptions(config, options.logStream),
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    // Credentials and tokens are small; nothing here needs a large body.
+    bodyLimit: 16 * 1024,
+    schemaController: validatorCompiler()
+  }).withTypeProvider<TypeBoxTypeProvider>()
+  // fp: the decorators (prisma, users, ...) are reachable from the returned instance, for tests.
+  fastify.register(fp(app), { config })
+  return fastify
+}

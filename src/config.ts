@@ -1,0 +1,76 @@
+// The service's whole configuration: one TypeBox schema over the environment. This is the only
+// module that reads process.env; everything else receives the typed result.
+import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { Type, type Static } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+
+const Seconds = (fallback: number, description: string, minimum = 1) =>
+  Type.Integer({ minimum, maximum: 10 * 365 * 24 * 3600, default: fallback, description })
+
+export const ConfigSchema = Type.Object({
+  NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], { default: 'development' }),
+  HOST: Type.String({ minLength: 1, default: 'localhost', description: 'Address to listen on; 0.0.0.0 in a container' }),
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info' }),
+  DATABASE_URL: Type.String({ pattern: '^file:.+', default: 'file:./data/auth.db', description: 'SQLite file, relative to the working directory' }),
+  JWT_SECRET: Type.Optional(Type.String({ description: 'HS256 key, at least 32 bytes; required in production' })),
+  JWT_ISSUER: Type.String({ minLength: 1, default: 'authd' }),
+  JWT_AUDIENCE: Type.String({ minLength: 1, default: 'authd' }),
+  ACCESS_TOKEN_TTL: Seconds(900, 'Access-token lifetime'),
+  SESSION_TTL: Seconds(90 * 24 * 3600, 'Absolute lifetime of a login session'),
+  BCRYPT_ROUNDS: Type.Integer({ minimum: 4, maximum: 31, default: 12 }),
+  PASSWORD_WORKERS: Type.Integer({ minimum: 0, maximum: 256, default: 0, description: 'bcrypt worker threads; 0 means one per CPU' })
+})
+
+export type Config = Static<typeof ConfigSchema> & {
+  JWT_SECRET: string
+  /** Things worth a warning in the log at start (a generated secret, ...). */
+  warnings: string[]
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+const MIN_SECRET_BYTES = 32
+const MIN_PRODUCTION_ROUNDS = 10
+
+type Env = Record<string, string | undefined>
+
+export function loadConfig (env: Env = process.env): Config {
+  // Only the variables the schema knows, and an empty value counts as unset.
+  const raw: Record<string, unknown> = {}
+  for (const key of Object.keys(ConfigSchema.properties)) {
+    const value = env[key]
+    if (value !== undefined && value !== '') raw[key] = value
+  }
+  const values = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, raw))
+  const error = Value.Errors(ConfigSchema, values).First()
+  if (error !== undefined) {
+    throw new ConfigError(`${error.path.slice(1)}: ${error.message} (got ${JSON.stringify(raw[error.path.slice(1)])})`)
+  }
+  const config = values as Static<typeof ConfigSchema>
+  const warnings: string[] = []
+  const production = config.NODE_ENV === 'production'
+
+  let secret = config.JWT_SECRET
+  if (secret === undefined || Buffer.byteLength(secret) < MIN_SECRET_BYTES) {
+    const problem = secret === undefined ? 'JWT_SECRET is not set' : `JWT_SECRET is shorter than ${MIN_SECRET_BYTES} bytes`
+    if (production) {
+      throw new ConfigError(`${problem}; set it to at least ${MIN_SECRET_BYTES} random bytes, e.g. \`openssl rand -base64 48\``)
+    }
+    secret = randomBytes(48).toString('base64url')
+    warnings.push(`${problem}: using a random secret for this process only; tokens will not survive a restart`)
+  }
+  if (production && config.BCRYPT_ROUNDS < MIN_PRODUCTION_ROUNDS) {
+    throw new ConfigError(`BCRYPT_ROUNDS is ${config.BCRYPT_ROUNDS}; production needs at least ${MIN_PRODUCTION_ROUNDS}`)
+  }
+
+  return { ...config, JWT_SECRET: secret, warnings }
+}
+
+/** Loads `.env` from the working directory into the environment, if there is one. */
+export function loadEnvFile (path = '.env'): void {
+  if (existsSync(path)) process.loadEnvFile(path)
+}

@@ -1,0 +1,38 @@
+// The errors the service answers with on purpose. Each `code` is the stable `error` a client
+// sees; the central error handler (plugins/app/error-handler.ts) turns them into replies.
+// (@fastify/error would upper-case the codes, which are part of the API here.)
+
+export class HttpError extends Error {
+  constructor (readonly statusCode: number, readonly code: string, message: string) {
+    super(message)
+  }
+}
+
+// These are answers, not faults: no stack trace is worth capturing.
+function answer (statusCode: number, code: string, fixedMessage?: string) {
+  return class extends HttpError {
+    constructor (message = fixedMessage ?? code) {
+      const limit = Error.stackTraceLimit
+      Error.stackTraceLimit = 0
+      super(statusCode, code, message)
+      Error.stackTraceLimit = limit
+    }
+  }
+}
+
+export const Unauthorized = answer(401, 'unauthorized', 'Authentication is required')
+export const InvalidToken = answer(401, 'invalid_token')
+export const Forbidden = answer(403, 'forbidden')
+export const NotFound = answer(404, 'not_found')
+
+export const UsernameTaken = answer(409, 'username_taken', 'That username is already taken')
+export const EmailTaken = answer(409, 'email_taken', 'An account with that email already exists')
+export const InvalidPassword = answer(400, 'invalid_password')
+
+// OAuth 2.0 token endpoint errors (RFC 6749 §5.2).
+export const InvalidRequest = answer(400, 'invalid_request')
+export const InvalidGrant = answer(400, 'invalid_grant')
+export const InvalidScope = answer(400, 'invalid_scope')
+export const UnsupportedGrantType = answer(400, 'unsupported_grant_type')
+
+export const Overloaded = answer(503, 'overloaded', 'The service is busy; retry shortly')

@@ -1,0 +1,71 @@
+// Password hashing with bcryptjs on a pool of worker threads. The queue in front of the pool is
+// bounded: past it a login gets a 503 with Retry-After instead of joining an endless backlog.
+import { availableParallelism } from 'node:os'
+import fp from 'fastify-plugin'
+import { Piscina } from 'piscina'
+import bcrypt from 'bcryptjs'
+import { Overloaded } from '../../errors.js'
+import type { PasswordTask } from './password-worker.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    passwords: {
+      hash (password: string): Promise<string>
+      /**
+       * Compares a password with a stored hash. Without a hash (no such user) it compares with a
+       * dummy hash of the same cost, so that the reply takes as long either way.
+       */
+      verify (password: string, hash: string | null): Promise<boolean>
+    }
+  }
+}
+
+/** bcrypt reads at most 72 bytes; bcryptjs silently ignores the rest. */
+export const MAX_PASSWORD_BYTES = 72
+export const MIN_PASSWORD_LENGTH = 8
+
+/** Why a new password is refused, or undefined if it is acceptable. One place for the rules,
+ * so that every refusal carries the same `invalid_password` code. */
+export function passwordProblem (password: string): string | undefined {
+  if ([...password].length < MIN_PASSWORD_LENGTH) return `password must be at least ${MIN_PASSWORD_LENGTH} characters`
+  const bytes = Buffer.byteLength(password)
+  if (bytes > MAX_PASSWORD_BYTES) {
+    return `password must be at most ${MAX_PASSWORD_BYTES} bytes of UTF-8 (bcrypt's limit); this one is ${bytes}`
+  }
+  return undefined
+}
+
+// Tests run the TypeScript sources, the service runs the compiled JavaScript.
+const workerFile = new URL(`./password-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url)
+
+export default fp(async function passwords (app) {
+  const rounds = app.config.BCRYPT_ROUNDS
+  const threads = app.config.PASSWORD_WORKERS || availableParallelism()
+  const pool = new Piscina<PasswordTask, string | boolean>({
+    filename: workerFile.href,
+    minThreads: threads,
+    maxThreads: threads,
+    maxQueue: threads * 8
+  })
+  app.addHook('onClose', () => pool.destroy())
+
+  // Any well-formed hash costs a full computation to compare against; only the cost matters.
+  const dummyHash = bcrypt.genSaltSync(rounds) + 'x'.repeat(31)
+
+  async function run (task: PasswordTask) {
+    try {
+      return await pool.run(task)
+    } catch (err) {
+      if ((err as Error).message === 'Task queue is at limit') throw new Overloaded()
+      throw err
+    }
+  }
+
+  app.decorate('passwords', {
+    hash: async (password: string) => await run({ op: 'hash', password, rounds }) as string,
+    verify: async (password: string, hash: string | null) => {
+      const match = await run({ op: 'verify', password, hash: hash ?? dummyHash }) as boolean
+      return hash !== null && match
+    }
+  })
+}, { name: 'passwords' })

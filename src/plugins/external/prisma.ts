@@ -1,0 +1,41 @@
+// Prisma over SQLite through @prisma/adapter-better-sqlite3. On start: create the database
+// folder, apply pending migrations, then set and check the pragmas that durability and
+// concurrency rest on. Decorates `app.prisma`.
+import { mkdir } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
+import fp from 'fastify-plugin'
+import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
+import { PrismaClient } from '../../generated/prisma/client.js'
+import { migrate } from '../../db/migrate.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    prisma: PrismaClient
+  }
+}
+
+/** How long a write waits for another process's lock before SQLITE_BUSY. */
+export const BUSY_TIMEOUT_MS = 5000
+
+export default fp(async function prisma (app) {
+  const url = app.config.DATABASE_URL
+  await mkdir(dirname(resolve(url.slice('file:'.length))), { recursive: true })
+
+  const applied = await migrate(url)
+  if (applied.length > 0) app.log.info({ migrations: applied }, 'database migrated')
+
+  const client = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url, timeout: BUSY_TIMEOUT_MS }) })
+  app.decorate('prisma', client)
+  app.addHook('onClose', () => client.$disconnect())
+
+  // WAL lets readers run beside the writer; synchronous=FULL makes every acknowledged commit
+  // survive a power cut, not only a process crash; SQLite leaves foreign keys off unless asked.
+  await client.$executeRawUnsafe('PRAGMA foreign_keys = ON')
+  await client.$queryRawUnsafe('PRAGMA journal_mode = WAL')
+  await client.$executeRawUnsafe('PRAGMA synchronous = FULL')
+  const [{ journal_mode: journal }] = await client.$queryRawUnsafe<Array<{ journal_mode: string }>>('PRAGMA journal_mode')
+  const [{ timeout }] = await client.$queryRawUnsafe<Array<{ timeout: bigint }>>('PRAGMA busy_timeout')
+  if (journal !== 'wal' || Number(timeout) < BUSY_TIMEOUT_MS) {
+    throw new Error(`SQLite at ${url} runs journal_mode=${journal} busy_timeout=${timeout}; wal and ${BUSY_TIMEOUT_MS} ms are required`)
+  }
+}, { name: 'prisma' })

@@ -1,0 +1,34 @@
+// Who may do what: each role grants scopes, and this is the only place that says which.
+export const SCOPE_DESCRIPTIONS = {
+  profile: 'Read and manage your own account and sessions',
+  'users:read': 'Read any user and the audit trail',
+  'users:write': 'Change, disable and delete users',
+  'sessions:revoke': "End other users' sessions"
+} as const
+
+export type Scope = keyof typeof SCOPE_DESCRIPTIONS
+
+export const ROLE_SCOPES: Record<string, readonly Scope[]> = {
+  user: ['profile'],
+  admin: ['profile', 'users:read', 'users:write', 'sessions:revoke']
+}
+
+export const DEFAULT_ROLES = ['user']
+
+/** Every scope the roles grant, in a stable order. */
+export function grantedScopes (roles: readonly string[]): Scope[] {
+  const granted = new Set(roles.flatMap(role => ROLE_SCOPES[role] ?? []))
+  return (Object.keys(SCOPE_DESCRIPTIONS) as Scope[]).filter(s => granted.has(s))
+}
+
+/**
+ * The scopes a token gets: those asked for that the roles grant, or all granted ones when
+ * nothing was asked. Undefined when something was asked and none of it can be granted.
+ */
+export function resolveScopes (roles: readonly string[], requested: readonly string[] | undefined): Scope[] | undefined {
+  const granted = grantedScopes(roles)
+  if (requested === undefined || requested.length === 0) return granted
+  const wanted = new Set(requested)
+  const scopes = granted.filter(s => wanted.has(s))
+  return scopes.length > 0 ? scopes : undefined
+}

@@ -1,0 +1,44 @@
+import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { ErrorReply } from '../../schemas/common.js'
+import { PublicUser } from '../../schemas/user.js'
+import { toPublicUser } from '../../plugins/app/users.js'
+import { InvalidToken } from '../../errors.js'
+
+const Me = Type.Object({
+  user: PublicUser,
+  scopes: Type.Array(Type.String()),
+  session: Type.Object({
+    id: Type.String(),
+    createdAt: Type.String({ format: 'date-time' }),
+    expiresAt: Type.String({ format: 'date-time' })
+  })
+}, { title: 'Me' })
+
+const me: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/me', {
+    onRequest: app.authenticate,
+    schema: {
+      summary: 'The signed-in user, the token\'s scopes and its session',
+      tags: ['auth'],
+      security: [{ bearerAuth: [] }, { oauth2: [] }],
+      response: { 200: Me, 401: ErrorReply }
+    }
+  }, async (request) => {
+    const { id, sessionId, scopes } = request.user
+    const [user, session] = await Promise.all([
+      app.users.findById(id),
+      app.prisma.session.findUnique({ where: { id: sessionId } })
+    ])
+    if (user === null || user.disabled || session === null || session.userId !== id) {
+      throw new InvalidToken('The access token no longer matches an account')
+    }
+    return {
+      user: toPublicUser(user),
+      scopes,
+      session: { id: session.id, createdAt: session.createdAt.toISOString(), expiresAt: session.expiresAt.toISOString() }
+    }
+  })
+}
+
+export default me

@@ -1,0 +1,24 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { ErrorReply } from '../../schemas/common.js'
+import { PublicUser, RegisterBody } from '../../schemas/user.js'
+import { toPublicUser } from '../../plugins/app/users.js'
+
+const register: FastifyPluginAsyncTypebox = async (app) => {
+  app.post('/register', {
+    schema: {
+      summary: 'Create an account',
+      tags: ['auth'],
+      body: RegisterBody,
+      response: {
+        201: PublicUser,
+        400: ErrorReply,
+        409: ErrorReply
+      }
+    }
+  }, async (request, reply) => {
+    const user = await app.users.create(request.body)
+    return reply.code(201).send(toPublicUser(user))
+  })
+}
+
+export default register

@@ -1,0 +1,18 @@
+// The FastAPI tutorials' example of a protected route, kept so that their clients work as is.
+import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { ErrorReply } from '../schemas/common.js'
+
+const secureData: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/secure-data', {
+    onRequest: app.authenticate,
+    schema: {
+      summary: 'Any valid access token may read this',
+      tags: ['example'],
+      security: [{ bearerAuth: [] }, { oauth2: [] }],
+      response: { 200: Type.Object({ message: Type.String() }), 401: ErrorReply }
+    }
+  }, async () => ({ message: 'This is secure data!' }))
+}
+
+export default secureData

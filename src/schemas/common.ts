@@ -1,0 +1,15 @@
+import { Type, type Static } from '@sinclair/typebox'
+
+export const ErrorReply = Type.Object({
+  error: Type.String({ description: 'Stable machine-readable code' }),
+  message: Type.String({ description: 'Human-readable explanation' })
+}, { $id: 'ErrorReply', title: 'Error' })
+export type ErrorReply = Static<typeof ErrorReply>
+
+/** RFC 6749 §5.2 error response, used by the token endpoint. */
+export const OAuthErrorReply = Type.Object({
+  error: Type.String({ description: 'invalid_request, invalid_grant, invalid_scope, unsupported_grant_type, ...' }),
+  error_description: Type.String()
+}, { title: 'OAuth error' })
+
+export const Uuid = Type.String({ format: 'uuid' })

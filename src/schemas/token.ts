@@ -1,0 +1,20 @@
+import { Type, type Static } from '@sinclair/typebox'
+
+// RFC 6749 §4.3.2 and §6. Every field is optional here so that a missing one is answered with
+// invalid_request by the handler (the RFC's error) rather than a schema message, and unknown
+// parameters (client_id from Swagger UI, say) are ignored as §3.2 requires.
+export const TokenRequest = Type.Object({
+  grant_type: Type.Optional(Type.String({ maxLength: 64, description: 'password (the default) or refresh_token' })),
+  username: Type.Optional(Type.String({ maxLength: 254, description: 'Username or email' })),
+  password: Type.Optional(Type.String({ maxLength: 1024 })),
+  scope: Type.Optional(Type.String({ maxLength: 1024, description: 'Space-separated scopes; all granted ones when absent' }))
+}, { additionalProperties: true })
+export type TokenRequest = Static<typeof TokenRequest>
+
+export const TokenResponse = Type.Object({
+  access_token: Type.String(),
+  token_type: Type.Literal('Bearer'),
+  expires_in: Type.Integer({ description: 'Seconds until the access token expires' }),
+  scope: Type.String()
+}, { title: 'Token response' })
+export type TokenResponse = Static<typeof TokenResponse>

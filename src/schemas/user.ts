@@ -1,0 +1,31 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { MAX_PASSWORD_BYTES, MIN_PASSWORD_LENGTH } from '../plugins/app/passwords.js'
+
+export const Username = Type.String({
+  minLength: 3,
+  maxLength: 32,
+  pattern: '^[A-Za-z0-9_.-]+$',
+  description: '3 to 32 of A-Z a-z 0-9 _ . -; case-insensitive (stored lower-cased)'
+})
+
+export const Email = Type.String({ format: 'email', maxLength: 254, description: 'Stored lower-cased' })
+
+export const NewPassword = Type.String({
+  description: `At least ${MIN_PASSWORD_LENGTH} characters and at most ${MAX_PASSWORD_BYTES} bytes of UTF-8`
+})
+
+export const RegisterBody = Type.Object({
+  username: Username,
+  email: Email,
+  password: NewPassword
+}, { additionalProperties: false })
+export type RegisterBody = Static<typeof RegisterBody>
+
+export const PublicUser = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  username: Type.String(),
+  email: Type.String(),
+  roles: Type.Array(Type.String()),
+  createdAt: Type.String({ format: 'date-time' })
+}, { title: 'User' })
+export type PublicUser = Static<typeof PublicUser>
