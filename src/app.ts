@@ -36,6 +36,12 @@ export default async function app (fastify: FastifyInstance, { config }: { confi
   // JSON only: a text/plain body is what a cross-site form can send without a preflight.
   fastify.removeContentTypeParser('text/plain')
 
+  // Requests still in flight when the server closes answer with Connection: close; otherwise a
+  // keep-alive client holds its socket and close() waits for the idle timeout.
+  let closing = false
+  fastify.addHook('preClose', async () => { closing = true })
+  fastify.addHook('onSend', async (_request, reply) => { if (closing) reply.header('connection', 'close') })
+
   await fastify.register(swagger)
   await fastify.register(prisma)
   await fastify.register(jwt)

@@ -38,17 +38,27 @@ const MIN_PRODUCTION_ROUNDS = 10
 
 type Env = Record<string, string | undefined>
 
+// TypeBox's Value.Convert would read "1.5" as 1 and "0x10" as 16: only exact forms pass here,
+// anything else stays a string and fails validation with its name in the message.
+function convert (schema: object, value: string): unknown {
+  const { type } = schema as { type?: string }
+  if (type === 'integer' && /^-?\d+$/.test(value)) return Number(value)
+  if (type === 'boolean' && (value === 'true' || value === 'false')) return value === 'true'
+  return value
+}
+
 export function loadConfig (env: Env = process.env): Config {
   // Only the variables the schema knows, and an empty value counts as unset.
-  const raw: Record<string, unknown> = {}
-  for (const key of Object.keys(ConfigSchema.properties)) {
+  const values: Record<string, unknown> = {}
+  for (const [key, schema] of Object.entries(ConfigSchema.properties)) {
     const value = env[key]
-    if (value !== undefined && value !== '') raw[key] = value
+    if (value !== undefined && value !== '') values[key] = convert(schema, value)
   }
-  const values = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, raw))
+  Value.Default(ConfigSchema, values)
   const error = Value.Errors(ConfigSchema, values).First()
   if (error !== undefined) {
-    throw new ConfigError(`${error.path.slice(1)}: ${error.message} (got ${JSON.stringify(raw[error.path.slice(1)])})`)
+    const key = error.path.slice(1)
+    throw new ConfigError(`${key}: ${error.message} (got ${JSON.stringify(env[key])})`)
   }
   const config = values as Static<typeof ConfigSchema>
   const warnings: string[] = []

@@ -1,4 +1,5 @@
 // Builds the whole app, as server.ts does, on a fresh SQLite file per test, for app.inject().
+import { createHmac, randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -64,3 +65,29 @@ export async function token (app: App, username: string, password = PASSWORD, ex
 }
 
 export const bearer = (accessToken: string) => ({ authorization: `Bearer ${accessToken}` })
+
+const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
+
+export function decodeJwt (jwt: string) {
+  const [header, payload] = jwt.split('.').slice(0, 2).map(part => JSON.parse(Buffer.from(part, 'base64url').toString()))
+  return { header, payload }
+}
+
+/**
+ * Signs a token by hand, so that tests can build every malformed or hostile variant without
+ * going through the library the service itself uses.
+ */
+export function forge (
+  header: Record<string, unknown>,
+  payload: Record<string, unknown>,
+  sign: (input: string) => string = input => createHmac('sha256', TEST_SECRET).update(input).digest('base64url')
+): string {
+  const input = `${b64url(header)}.${b64url(payload)}`
+  return `${input}.${sign(input)}`
+}
+
+/** Claims like the service's own, valid for the next 15 minutes. */
+export function claims (overrides: Record<string, unknown> = {}) {
+  const now = Math.floor(Date.now() / 1000)
+  return { sub: randomUUID(), sid: randomUUID(), jti: randomUUID(), scope: 'profile', iss: 'authd', aud: 'authd', iat: now, exp: now + 900, ...overrides }
+}

@@ -35,6 +35,11 @@ export function passwordProblem (password: string): string | undefined {
   return undefined
 }
 
+/** Any well-formed hash costs a full computation to compare against; only its cost matters. */
+export function dummyHash (rounds: number): string {
+  return bcrypt.genSaltSync(rounds) + 'x'.repeat(31)
+}
+
 // Tests run the TypeScript sources, the service runs the compiled JavaScript.
 const workerFile = new URL(`./password-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url)
 
@@ -49,8 +54,7 @@ export default fp(async function passwords (app) {
   })
   app.addHook('onClose', () => pool.destroy())
 
-  // Any well-formed hash costs a full computation to compare against; only the cost matters.
-  const dummyHash = bcrypt.genSaltSync(rounds) + 'x'.repeat(31)
+  const dummy = dummyHash(rounds)
 
   async function run (task: PasswordTask) {
     try {
@@ -64,7 +68,7 @@ export default fp(async function passwords (app) {
   app.decorate('passwords', {
     hash: async (password: string) => await run({ op: 'hash', password, rounds }) as string,
     verify: async (password: string, hash: string | null) => {
-      const match = await run({ op: 'verify', password, hash: hash ?? dummyHash }) as boolean
+      const match = await run({ op: 'verify', password, hash: hash ?? dummy }) as boolean
       return hash !== null && match
     }
   })

@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs'
+import t from 'tap'
+import { ConfigError, ConfigSchema, loadConfig } from '../src/config.js'
+
+const SECRET = 'x'.repeat(32)
+
+t.test('defaults outside production, with a generated secret and a warning', async t => {
+  const config = loadConfig({})
+  t.match(config, {
+    NODE_ENV: 'development',
+    HOST: 'localhost',
+    PORT: 3000,
+    DATABASE_URL: 'file:./data/auth.db',
+    JWT_ISSUER: 'authd',
+    JWT_AUDIENCE: 'authd',
+    ACCESS_TOKEN_TTL: 900,
+    BCRYPT_ROUNDS: 12,
+    LOG_LEVEL: 'info'
+  })
+  t.ok(Buffer.byteLength(config.JWT_SECRET) >= 32)
+  t.not(loadConfig({}).JWT_SECRET, config.JWT_SECRET, 'a fresh secret for each process')
+  t.match(config.warnings, [/JWT_SECRET is not set/])
+})
+
+t.test('values are converted and validated, an empty one counts as unset', async t => {
+  const config = loadConfig({ PORT: '8080', ACCESS_TOKEN_TTL: '60', BCRYPT_ROUNDS: '', JWT_SECRET: SECRET })
+  t.equal(config.PORT, 8080)
+  t.equal(config.ACCESS_TOKEN_TTL, 60)
+  t.equal(config.BCRYPT_ROUNDS, 12)
+  t.same(config.warnings, [])
+
+  for (const [name, value] of [['PORT', 'http'], ['PORT', '70000'], ['ACCESS_TOKEN_TTL', '0'], ['ACCESS_TOKEN_TTL', '1.5'], ['PORT', '0x10'], ['PORT', ' 80'], ['PORT', '1e3'],
+    ['BCRYPT_ROUNDS', '3'], ['BCRYPT_ROUNDS', '32'], ['LOG_LEVEL', 'loud'], ['NODE_ENV', 'staging'], ['DATABASE_URL', 'postgres://x']]) {
+    t.throws(() => loadConfig({ [name]: value }), { name: 'ConfigError', message: new RegExp(`^${name}: .*got "${value.replace('.', '\\.')}"`) }, `${name}=${value}`)
+  }
+})
+
+t.test('production refuses a missing or short secret and weak hashing, in one line', async t => {
+  const cases: Array<[Record<string, string>, RegExp]> = [
+    [{}, /^JWT_SECRET is not set; set it to at least 32 random bytes/],
+    [{ JWT_SECRET: 'x'.repeat(31) }, /^JWT_SECRET is shorter than 32 bytes/],
+    [{ JWT_SECRET: SECRET, BCRYPT_ROUNDS: '9' }, /^BCRYPT_ROUNDS is 9; production needs at least 10$/]
+  ]
+  for (const [env, message] of cases) {
+    try {
+      loadConfig({ NODE_ENV: 'production', ...env })
+      t.fail('should have thrown')
+    } catch (err) {
+      t.ok(err instanceof ConfigError)
+      t.match((err as Error).message, message)
+      t.notMatch((err as Error).message, /\n/, 'one line')
+    }
+  }
+  t.equal(loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET }).JWT_SECRET, SECRET, '32 bytes are enough')
+  t.equal(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'é'.repeat(16) }).JWT_SECRET.length, 16, 'bytes, not characters')
+})
+
+t.test('.env.example lists every variable with its default', async t => {
+  const example = new Map(readFileSync(new URL('../.env.example', import.meta.url), 'utf8')
+    .split('\n').filter(line => /^[A-Z_]+=/.test(line)).map(line => line.split('=', 2) as [string, string]))
+  t.same([...example.keys()].sort(), Object.keys(ConfigSchema.properties).sort())
+  for (const [name, schema] of Object.entries<{ default?: unknown }>(ConfigSchema.properties)) {
+    t.equal(example.get(name), schema.default === undefined ? '' : String(schema.default), name)
+  }
+})

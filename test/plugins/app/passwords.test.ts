@@ -1,0 +1,56 @@
+import t from 'tap'
+import bcrypt from 'bcryptjs'
+import { build, newUser, PASSWORD, register } from '../../helper.js'
+import { dummyHash } from '../../../src/plugins/app/passwords.js'
+
+t.test('the dummy hash for unknown users costs a full bcrypt computation at the configured cost', async t => {
+  for (const rounds of [4, 12]) {
+    const hash = dummyHash(rounds)
+    t.equal(hash.length, 60)
+    t.equal(bcrypt.getRounds(hash), rounds)
+  }
+  // bcryptjs reports progress only while it actually computes; a malformed hash returns at once.
+  const progress = async (hash: string) => {
+    let calls = 0
+    await bcrypt.compare(PASSWORD, hash, undefined, () => { calls++ })
+    return calls
+  }
+  t.ok(await progress(dummyHash(8)) > 0, 'the dummy hash is computed')
+  t.equal(await progress('$2b$08$not-a-real-hash'), 0, 'the control: a malformed one is not')
+
+  const app = await build(t)
+  t.equal(await app.passwords.verify(PASSWORD, null), false, 'no hash never matches')
+})
+
+t.test('hashing runs off the event loop: /health answers while a cost-12 login is in progress', async t => {
+  const app = await build(t, { BCRYPT_ROUNDS: '12' })
+  const user = await register(app)
+  const order: string[] = []
+  const login = app.inject({ method: 'POST', url: '/auth/token', payload: { username: user.username, password: PASSWORD } })
+    .then(res => { order.push('login'); return res })
+  await new Promise(resolve => setImmediate(resolve))
+  for (let i = 0; i < 5; i++) {
+    t.equal((await app.inject('/health')).statusCode, 200)
+    order.push('health')
+  }
+  t.equal((await login).statusCode, 200)
+  t.same(order, ['health', 'health', 'health', 'health', 'health', 'login'])
+})
+
+t.test('past the bounded queue, logins get a 503 with Retry-After, never a 500', async t => {
+  // One worker, so 1 running + 8 queued; cost 10 keeps them busy while the burst arrives.
+  const app = await build(t, { BCRYPT_ROUNDS: '10', PASSWORD_WORKERS: '1' })
+  const user = await register(app, newUser())
+  const burst = await Promise.all(Array.from({ length: 20 }, () =>
+    app.inject({ method: 'POST', url: '/auth/token', payload: { username: user.username, password: PASSWORD } })))
+  const statuses = burst.map(r => r.statusCode)
+  const refused = burst.filter(r => r.statusCode === 503)
+  t.ok(refused.length >= 11, `${refused.length} refused`)
+  t.equal(statuses.filter(s => s === 200).length + refused.length, 20, 'each one a 200 or a 503')
+  for (const res of refused) {
+    t.equal(res.headers['retry-after'], '1')
+    t.same(res.json(), { error: 'overloaded', error_description: 'The service is busy; retry shortly' })
+  }
+  t.equal((await app.inject({ method: 'POST', url: '/auth/token', payload: { username: user.username, password: PASSWORD } })).statusCode, 200,
+    'once the burst is over, logins work again')
+})

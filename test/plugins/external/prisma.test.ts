@@ -1,0 +1,47 @@
+import { existsSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import t from 'tap'
+import { build, register, tempDir } from '../../helper.js'
+
+const migrations = readdirSync(new URL('../../../prisma/migrations/', import.meta.url), { withFileTypes: true })
+  .filter(entry => entry.isDirectory()).map(entry => entry.name).sort()
+
+t.test('start creates the folder and the database, applies every migration, and sets the pragmas', async t => {
+  const dir = join(tempDir(t), 'nested', 'folder')
+  const app = await build(t, {}, { dir })
+  t.ok(existsSync(join(dir, 'auth.db')))
+
+  const applied = await app.prisma.$queryRawUnsafe<Array<{ migration_name: string, finished_at: unknown, rolled_back_at: unknown }>>(
+    'SELECT migration_name, finished_at, rolled_back_at FROM _prisma_migrations ORDER BY migration_name')
+  t.same(applied.map(m => m.migration_name), migrations, 'the same history prisma migrate deploy writes')
+  t.ok(applied.every(m => m.finished_at !== null && m.rolled_back_at === null))
+
+  const pragma = async (name: string) => Object.values((await app.prisma.$queryRawUnsafe<Array<Record<string, unknown>>>(`PRAGMA ${name}`))[0])[0]
+  t.equal(await pragma('journal_mode'), 'wal')
+  t.equal(Number(await pragma('busy_timeout')), 5000)
+  t.equal(Number(await pragma('synchronous')), 2, 'FULL')
+  t.equal(Number(await pragma('foreign_keys')), 1)
+  t.equal(await pragma('integrity_check'), 'ok')
+})
+
+t.test('a restart on the same file keeps the data and applies nothing twice', async t => {
+  const dir = tempDir(t)
+  const first = await build(t, {}, { dir })
+  const user = await register(first)
+  await first.close()
+
+  const second = await build(t, {}, { dir })
+  t.equal((await second.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).username, user.username)
+  const count = await second.prisma.$queryRawUnsafe<Array<{ n: bigint }>>('SELECT count(*) AS n FROM _prisma_migrations')
+  t.equal(Number(count[0].n), migrations.length)
+})
+
+t.test('foreign keys cascade: deleting a user removes its roles and sessions', async t => {
+  const app = await build(t)
+  const user = await register(app)
+  await app.inject({ method: 'POST', url: '/auth/token', payload: { username: user.username, password: user.password } })
+  t.equal(await app.prisma.session.count({ where: { userId: user.id } }), 1)
+  await app.prisma.user.delete({ where: { id: user.id } })
+  t.equal(await app.prisma.session.count(), 0)
+  t.equal(await app.prisma.userRole.count(), 0)
+})
