@@ -13,7 +13,9 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY prisma ./prisma
 COPY src ./src
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+# --omit=optional too: the Prisma CLI and TypeScript are optional peers of @prisma/client, so
+# --omit=dev alone keeps them (npm marks them devOptional); no optional package is needed at run time.
+RUN npm run build && npm prune --omit=dev --omit=optional --no-audit --no-fund
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production \
