@@ -1,12 +1,13 @@
-// Prisma over SQLite through @prisma/adapter-better-sqlite3. On start: create the database
-// folder, apply pending migrations, then set and check the pragmas that durability and
-// concurrency rest on. Decorates `app.prisma`.
+// Prisma over SQLite through @prisma/adapter-better-sqlite3, with transactions made exclusive and
+// IMMEDIATE (src/db/adapter.ts). On start: create the database folder, apply pending migrations,
+// then set and check the pragmas that durability and concurrency rest on. Decorates `app.prisma`.
 import { mkdir } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import fp from 'fastify-plugin'
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import { PrismaClient } from '../../generated/prisma/client.js'
 import { migrate } from '../../db/migrate.js'
+import { exclusiveTransactions } from '../../db/adapter.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -24,7 +25,8 @@ export default fp(async function prisma (app) {
   const applied = await migrate(url)
   if (applied.length > 0) app.log.info({ migrations: applied }, 'database migrated')
 
-  const client = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url, timeout: BUSY_TIMEOUT_MS }) })
+  const adapter = exclusiveTransactions(new PrismaBetterSqlite3({ url, timeout: BUSY_TIMEOUT_MS }))
+  const client = new PrismaClient({ adapter })
   app.decorate('prisma', client)
   app.addHook('onClose', () => client.$disconnect())
 

@@ -1,0 +1,47 @@
+// Prisma's better-sqlite3 adapter shares one connection between transactions and everything
+// else. These tests show what that would cost and that src/db/adapter.ts prevents it.
+import { setTimeout as sleep } from 'node:timers/promises'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import t from 'tap'
+import { build, tempDir } from '../helper.js'
+
+t.test('a write made while another request\'s transaction is open survives that transaction\'s rollback', async t => {
+  const app = await build(t)
+  const { prisma } = app
+  const rolledBack = prisma.$transaction(async tx => {
+    await tx.user.create({ data: { username: 'in-tx', email: 'in-tx@example.com', passwordHash: 'x' } })
+    await sleep(50)
+    throw new Error('roll back')
+  }).catch((err: Error) => err.message)
+
+  await sleep(10)
+  // Another request, outside the transaction, while it is open:
+  await prisma.user.create({ data: { username: 'outside', email: 'outside@example.com', passwordHash: 'x' } })
+  t.equal(await rolledBack, 'roll back')
+  t.same((await prisma.user.findMany({ select: { username: true } })).map(u => u.username), ['outside'],
+    'the acknowledged write outside the transaction is kept; the transaction\'s own is rolled back')
+})
+
+t.test('transactions begin IMMEDIATE: another process cannot write between their read and their write', async t => {
+  const dir = tempDir(t)
+  const app = await build(t, {}, { dir })
+  const other = new Database(join(dir, 'auth.db'), { timeout: 100 })
+  t.teardown(() => other.close())
+  const insert = other.prepare("INSERT INTO User (id, username, email, passwordHash, updatedAt) VALUES (?, ?, ?, 'x', 0)")
+
+  const result = app.prisma.$transaction(async tx => {
+    const before = await tx.user.count()
+    await sleep(50)
+    await tx.user.create({ data: { username: 'txn', email: 'txn@example.com', passwordHash: 'x' } })
+    return before
+  })
+  await sleep(10)
+  // With a deferred BEGIN this write would succeed, and the transaction's own write would then
+  // fail with SQLITE_BUSY_SNAPSHOT however long the busy timeout.
+  t.throws(() => insert.run('other', 'other', 'other@example.com'), { code: 'SQLITE_BUSY' })
+  t.equal(await result, 0)
+  t.same((await app.prisma.user.findMany()).map(u => u.username), ['txn'])
+  insert.run('other', 'other', 'other@example.com')
+  t.equal(await app.prisma.user.count(), 2, 'once it commits, the other process writes as usual')
+})
