@@ -14,9 +14,10 @@ import swagger from './plugins/external/swagger.js'
 import prisma from './plugins/external/prisma.js'
 import jwt from './plugins/external/jwt.js'
 
-import errorHandler from './plugins/app/error-handler.js'
+import errorHandler, { clientErrorHandler, frameworkErrors } from './plugins/app/error-handler.js'
 import passwords from './plugins/app/passwords.js'
 import users from './plugins/app/users.js'
+import revocation from './plugins/app/revocation.js'
 import sessions from './plugins/app/sessions.js'
 import authenticate from './plugins/app/authenticate.js'
 
@@ -36,6 +37,9 @@ export default async function app (fastify: FastifyInstance, { config }: { confi
   // JSON only: a text/plain body is what a cross-site form can send without a preflight.
   fastify.removeContentTypeParser('text/plain')
 
+  // Every answer here carries a token or personal data; Swagger UI's files set their own.
+  fastify.addHook('onRequest', async (_request, reply) => { reply.header('cache-control', 'no-store') })
+
   // Requests still in flight when the server closes answer with Connection: close; otherwise a
   // keep-alive client holds its socket and close() waits for the idle timeout.
   let closing = false
@@ -49,6 +53,7 @@ export default async function app (fastify: FastifyInstance, { config }: { confi
   await fastify.register(errorHandler)
   await fastify.register(passwords)
   await fastify.register(users)
+  await fastify.register(revocation)
   await fastify.register(sessions)
   await fastify.register(authenticate)
 
@@ -72,21 +77,22 @@ function validatorCompiler (): FastifyServerOptions['schemaController'] {
   }
 }
 
-// Never logged: credentials in headers, and token-like values in query strings.
-const SECRET_QUERY = /([?&](?:access_token|refresh_token|token|password|code)=)[^&]*/gi
-
 export function loggerOptions (config: Config, stream?: DestinationStream): FastifyServerOptions['logger'] {
   return {
     level: config.LOG_LEVEL,
     ...(stream !== undefined && { stream }),
+    // Never logged: credentials in headers or bodies, nor the raw bytes of a request.
     redact: {
-      paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', '*.password', '*.access_token', '*.refresh_token'],
+      paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', 'err.rawPacket',
+        '*.password', '*.access_token', '*.refresh_token'],
       censor: '[redacted]'
     },
     serializers: {
+      // The path without its query string: a client that puts a token there should not get it
+      // written to disk, whatever the parameter is called or however it is encoded.
       req: (req) => ({
         method: req.method,
-        url: req.url.replace(SECRET_QUERY, '$1[redacted]'),
+        url: req.url.split('?')[0],
         remoteAddress: req.ip
       })
     }
@@ -100,7 +106,9 @@ export function buildApp (config: Config, options: { logStream?: DestinationStre
     requestIdHeader: false,
     // Credentials and tokens are small; nothing here needs a large body.
     bodyLimit: 16 * 1024,
-    schemaController: validatorCompiler()
+    schemaController: validatorCompiler(),
+    frameworkErrors,
+    clientErrorHandler
   }).withTypeProvider<TypeBoxTypeProvider>()
   // fp: the decorators (prisma, users, ...) are reachable from the returned instance, for tests.
   fastify.register(fp(app), { config })

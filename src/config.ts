@@ -18,6 +18,8 @@ export const ConfigSchema = Type.Object({
   JWT_ISSUER: Type.String({ minLength: 1, default: 'authd' }),
   JWT_AUDIENCE: Type.String({ minLength: 1, default: 'authd' }),
   ACCESS_TOKEN_TTL: Seconds(900, 'Access-token lifetime'),
+  REFRESH_TOKEN_TTL: Seconds(30 * 24 * 3600, 'Refresh-token lifetime; each use rotates it'),
+  REFRESH_REUSE_GRACE: Seconds(10, 'How long a used refresh token may be retried before a reuse revokes its session', 0),
   SESSION_TTL: Seconds(90 * 24 * 3600, 'Absolute lifetime of a login session'),
   BCRYPT_ROUNDS: Type.Integer({ minimum: 4, maximum: 31, default: 12 }),
   PASSWORD_WORKERS: Type.Integer({ minimum: 0, maximum: 256, default: 0, description: 'bcrypt worker threads; 0 means one per CPU' })

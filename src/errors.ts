@@ -28,6 +28,7 @@ export const NotFound = answer(404, 'not_found')
 export const UsernameTaken = answer(409, 'username_taken', 'That username is already taken')
 export const EmailTaken = answer(409, 'email_taken', 'An account with that email already exists')
 export const InvalidPassword = answer(400, 'invalid_password')
+export const WrongPassword = answer(400, 'wrong_password', 'The current password is wrong')
 
 // OAuth 2.0 token endpoint errors (RFC 6749 §5.2).
 export const InvalidRequest = answer(400, 'invalid_request')

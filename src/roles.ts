@@ -21,13 +21,18 @@ export function grantedScopes (roles: readonly string[]): Scope[] {
   return (Object.keys(SCOPE_DESCRIPTIONS) as Scope[]).filter(s => granted.has(s))
 }
 
+/** The scopes a space-separated `scope` parameter asks for; undefined when it asks for none. */
+export function parseScope (scope: string | undefined): string[] | undefined {
+  const scopes = scope?.split(' ').filter(s => s !== '')
+  return scopes === undefined || scopes.length === 0 ? undefined : scopes
+}
+
 /**
- * The scopes a token gets: those asked for that the roles grant, or all granted ones when
+ * The scopes a token gets: those asked for among the granted ones, or all granted ones when
  * nothing was asked. Undefined when something was asked and none of it can be granted.
  */
-export function resolveScopes (roles: readonly string[], requested: readonly string[] | undefined): Scope[] | undefined {
-  const granted = grantedScopes(roles)
-  if (requested === undefined || requested.length === 0) return granted
+export function narrowScopes (granted: readonly Scope[], requested: readonly string[] | undefined): Scope[] | undefined {
+  if (requested === undefined) return [...granted]
   const wanted = new Set(requested)
   const scopes = granted.filter(s => wanted.has(s))
   return scopes.length > 0 ? scopes : undefined

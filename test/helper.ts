@@ -61,7 +61,7 @@ export async function token (app: App, username: string, password = PASSWORD, ex
     payload: new URLSearchParams({ username, password, ...extra }).toString()
   })
   if (res.statusCode !== 200) throw new Error(`token failed: ${res.statusCode} ${res.body}`)
-  return res.json() as { access_token: string, token_type: string, expires_in: number, scope: string }
+  return res.json() as { access_token: string, token_type: string, expires_in: number, refresh_token: string, scope: string }
 }
 
 export const bearer = (accessToken: string) => ({ authorization: `Bearer ${accessToken}` })
@@ -90,4 +90,21 @@ export function forge (
 export function claims (overrides: Record<string, unknown> = {}) {
   const now = Math.floor(Date.now() / 1000)
   return { sub: randomUUID(), sid: randomUUID(), jti: randomUUID(), scope: 'profile', iss: 'authd', aud: 'authd', iat: now, exp: now + 900, ...overrides }
+}
+
+export type Tokens = Awaited<ReturnType<typeof token>> & { refresh_token: string }
+
+export async function refresh (app: App, refreshToken: string, extra: Record<string, string> = {}) {
+  return app.inject({ method: 'POST', url: '/auth/refresh', payload: { refresh_token: refreshToken, ...extra } })
+}
+
+/** Registers a user and logs in once; returns both. */
+export async function signedIn (app: App, user = newUser()) {
+  const registered = await register(app, user)
+  return { user: registered, tokens: await token(app, registered.username) as Tokens }
+}
+
+/** The status of an authenticated GET with this access token. */
+export async function statusWith (app: App, accessToken: string, url = '/secure-data') {
+  return (await app.inject({ url, headers: bearer(accessToken) })).statusCode
 }

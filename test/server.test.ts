@@ -1,36 +1,11 @@
 // The real entry point, as a process: refusing a bad production configuration, serving, and
 // closing gracefully on SIGTERM.
-import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { tempDir, testEnv } from './helper.js'
-
-const server = new URL('../src/server.ts', import.meta.url).pathname
-// Run the TypeScript source the way tap runs this file.
-const execArgv = process.execArgv.filter(arg => arg.includes('@tapjs/typescript'))
-
-function start (env: Record<string, string>, cwd: string) {
-  const child = spawn(process.execPath, [...execArgv, server], { cwd, env: { PATH: process.env.PATH, ...env }, stdio: 'pipe' })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', chunk => { stdout += chunk })
-  child.stderr.on('data', chunk => { stderr += chunk })
-  const exited = once(child, 'exit') as Promise<[number | null, string | null]>
-  return { child, exited, out: () => stdout, err: () => stderr }
-}
-
-async function listening (proc: ReturnType<typeof start>): Promise<string> {
-  for (let i = 0; i < 300; i++) {
-    const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(proc.out())
-    if (match !== null) return match[1]
-    if (proc.child.exitCode !== null) throw new Error(`exited: ${proc.err()}`)
-    await sleep(100)
-  }
-  throw new Error('the server did not start')
-}
+import { listening, startServer as start } from './process.js'
 
 t.test('production without a usable JWT_SECRET stops with one line and exit code 1', async t => {
   for (const secret of [undefined, 'too-short']) {

@@ -7,7 +7,8 @@ export const TokenRequest = Type.Object({
   grant_type: Type.Optional(Type.String({ maxLength: 64, description: 'password (the default) or refresh_token' })),
   username: Type.Optional(Type.String({ maxLength: 254, description: 'Username or email' })),
   password: Type.Optional(Type.String({ maxLength: 1024 })),
-  scope: Type.Optional(Type.String({ maxLength: 1024, description: 'Space-separated scopes; all granted ones when absent' }))
+  scope: Type.Optional(Type.String({ maxLength: 1024, description: 'Space-separated scopes; all granted ones when absent' })),
+  refresh_token: Type.Optional(Type.String({ maxLength: 4096, description: 'For grant_type=refresh_token' }))
 }, { additionalProperties: true })
 export type TokenRequest = Static<typeof TokenRequest>
 
@@ -15,6 +16,13 @@ export const TokenResponse = Type.Object({
   access_token: Type.String(),
   token_type: Type.Literal('Bearer'),
   expires_in: Type.Integer({ description: 'Seconds until the access token expires' }),
+  refresh_token: Type.String({ description: 'Opaque; single use: each refresh returns the next one' }),
   scope: Type.String()
 }, { title: 'Token response' })
 export type TokenResponse = Static<typeof TokenResponse>
+
+export const RefreshRequest = Type.Object({
+  refresh_token: Type.String({ minLength: 1, maxLength: 4096 }),
+  scope: Type.Optional(Type.String({ maxLength: 1024, description: 'Fewer scopes than the session has; never more' }))
+}, { additionalProperties: false })
+export type RefreshRequest = Static<typeof RefreshRequest>

@@ -29,3 +29,9 @@ export const PublicUser = Type.Object({
   createdAt: Type.String({ format: 'date-time' })
 }, { title: 'User' })
 export type PublicUser = Static<typeof PublicUser>
+
+export const PasswordChange = Type.Object({
+  currentPassword: Type.String({ maxLength: 1024 }),
+  newPassword: NewPassword
+}, { additionalProperties: false })
+export type PasswordChange = Static<typeof PasswordChange>

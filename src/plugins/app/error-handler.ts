@@ -1,7 +1,11 @@
 // One place turns every error into a reply: a 4xx with a stable `error` code and a readable
 // message, or a 500 that says nothing about the cause (the log keeps it, under the request id).
+// Besides the plugin, it exports the two hooks Fastify takes as server options, for the errors
+// that happen before routing (a malformed URL) or before a request exists (malformed HTTP).
+import { STATUS_CODES } from 'node:http'
+import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { HttpError } from '../../errors.js'
 
 declare module 'fastify' {
@@ -11,7 +15,7 @@ declare module 'fastify' {
   }
 }
 
-// The service's own errors (src/errors.ts) carry their code; anything else is named after its
+// Anything that is not one of the service's own errors (src/errors.ts) is named after its
 // status, so that a client never sees a framework's internal code.
 const BY_STATUS: Record<number, string> = {
   400: 'invalid_request',
@@ -30,7 +34,17 @@ const BY_STATUS: Record<number, string> = {
   431: 'headers_too_large'
 }
 
+const REALM = 'Bearer realm="authd"'
+
+// RFC 6750 §3: every 401 says how to authenticate, and why a presented token failed.
+function challenge (error: string, message: string): string {
+  return error === 'invalid_token'
+    ? `${REALM}, error="invalid_token", error_description="${message.replace(/["\\]/g, "'")}"`
+    : REALM
+}
+
 function send (request: FastifyRequest, reply: FastifyReply, status: number, error: string, message: string) {
+  if (status === 401) reply.header('www-authenticate', challenge(error, message))
   const body = request.routeOptions.config?.oauthErrors === true
     ? { error, error_description: message }
     : { error, message }
@@ -59,3 +73,28 @@ export default fp(async function errorHandler (app) {
     return send(request, reply, 404, 'not_found', `Route ${request.method} ${request.url.split('?')[0]} not found`)
   })
 }, { name: 'error-handler' })
+
+/** Fastify's `frameworkErrors`: a URL that cannot be decoded, a path parameter too long. */
+export function frameworkErrors (err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  if (err.code === 'FST_ERR_BAD_URL' || err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    return send(request, reply, 400, 'invalid_request', 'The URL is malformed or too long')
+  }
+  request.log.error({ err }, 'request failed')
+  return send(request, reply, 500, 'internal_error', 'Internal Server Error')
+}
+
+/**
+ * Fastify's `clientErrorHandler`: HTTP that could not be parsed. Fastify's default would log the
+ * error with its raw bytes (headers, credentials and all) at trace level; only the code is kept.
+ */
+export function clientErrorHandler (this: FastifyInstance, err: Error & { code?: string }, socket: Socket) {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400
+  const body = JSON.stringify({ error: BY_STATUS[status], message: 'The HTTP request could not be read' })
+  this.log.debug({ code: err.code, status }, 'client error')
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`)
+  }
+  socket.destroy()
+}

@@ -1,10 +1,14 @@
-// Sessions: one per login. Everything that creates, uses or ends one lives here, so that the
-// routes (token endpoint, cookie login, ...) share one implementation.
+// Sessions: one per login, owning a chain of refresh tokens. Everything that opens, rotates or
+// ends one lives here, so that every route (token endpoint, refresh, logout, revoke, ...) shares
+// one implementation and one set of rules.
 import { randomUUID } from 'node:crypto'
 import fp from 'fastify-plugin'
-import type { Session } from '../../generated/prisma/client.js'
-import type { Scope } from '../../roles.js'
-import type { User } from './users.js'
+import type { Prisma, Session } from '../../generated/prisma/client.js'
+import { grantedScopes, narrowScopes, type Scope } from '../../roles.js'
+import { hashRefreshToken, newRefreshToken, openSuccessor, sealSuccessor } from '../../refresh-token.js'
+import { InvalidGrant, InvalidScope } from '../../errors.js'
+import { withRoles, flattenUser, type User } from './users.js'
+import type { DenyEntry } from './revocation.js'
 
 export interface ClientInfo {
   ip: string
@@ -12,49 +16,195 @@ export interface ClientInfo {
 }
 
 export interface IssuedTokens {
+  user: User
   session: Session
   accessToken: string
-  /** Seconds. */
+  /** Seconds until the access token expires. */
   expiresIn: number
+  refreshToken: string
   scope: string
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     sessions: {
-      /** Opens a session for a user whose credentials were checked, and signs its first access token. */
+      /** Opens a session for a user whose credentials were checked; signs its first tokens. */
       start (user: User, scopes: Scope[], client: ClientInfo): Promise<IssuedTokens>
+      /** Rotates a refresh token. Throws invalid_grant (and ends the session on a reuse) or invalid_scope. */
+      refresh (refreshToken: string, requested: string[] | undefined): Promise<IssuedTokens>
+      /** The user's sessions that are neither revoked nor expired, most recently used first. */
+      list (userId: string): Promise<Session[]>
+      /** Ends one of the user's live sessions; false if there is no such live session. */
+      end (userId: string, sessionId: string): Promise<boolean>
+      /** Ends every live session of the user but `keep`; returns how many ended. */
+      endAll (userId: string, keep?: string): Promise<number>
+      /** Logout: ends the session and denies the access token that asked for it. */
+      logout (userId: string, sessionId: string, accessToken: { jti: string, exp: number }): Promise<void>
+      /** RFC 7009 for a refresh token: ends its session. False if it is unknown. */
+      revokeRefreshToken (refreshToken: string): Promise<boolean>
+      /** RFC 7009 for an access token: denies it until it expires. */
+      revokeAccessToken (accessToken: { jti: string, exp: number }): Promise<void>
     }
   }
 }
 
 // A user agent is informational; bound what one client can make us store.
 const MAX_USER_AGENT = 512
+// Denylist entries outlive their tokens by this much, for clocks that disagree a little.
+const CLOCK_MARGIN_MS = 60_000
+
+type Rotation =
+  | { outcome: 'rotated', user: User, session: Session, scopes: Scope[], refreshToken: string }
+  | { outcome: 'reused', revoked: DenyEntry[], userId: string, sessionId: string }
+  | { outcome: 'invalid' }
+  | { outcome: 'invalid_scope' }
 
 export default fp(async function sessions (app) {
-  const { prisma, config } = app
+  const { prisma, config, revocation } = app
+  const ttl = config.ACCESS_TOKEN_TTL
 
-  function signAccessToken (user: User, session: Session): string {
-    return app.jwt.sign({ sub: user.id, sid: session.id, jti: randomUUID(), scope: session.scope })
+  function issue (user: User, session: Session, scopes: Scope[], refreshToken: string): IssuedTokens {
+    const scope = scopes.join(' ')
+    const payload = { sub: user.id, sid: session.id, jti: randomUUID(), scope }
+    // No access token outlives its session.
+    const left = Math.floor((session.expiresAt.getTime() - Date.now()) / 1000)
+    const accessToken = left < ttl ? app.jwt.sign(payload, { expiresIn: left }) : app.jwt.sign(payload)
+    return { user, session, accessToken, expiresIn: Math.min(left, ttl), refreshToken, scope }
   }
+
+  function refreshExpiry (session: Session, now: number): Date {
+    return new Date(Math.min(now + config.REFRESH_TOKEN_TTL * 1000, session.expiresAt.getTime()))
+  }
+
+  // Marks live sessions revoked and denies their ids until every access token naming them has
+  // expired: they were all issued by now, so none lives past now + the access TTL.
+  async function revokeWhere (tx: Prisma.TransactionClient, where: Prisma.SessionWhereInput, now: number): Promise<DenyEntry[]> {
+    const live = await tx.session.findMany({ where: { ...where, revokedAt: null }, select: { id: true } })
+    if (live.length === 0) return []
+    const ids = live.map(s => s.id)
+    await tx.session.updateMany({ where: { id: { in: ids } }, data: { revokedAt: new Date(now) } })
+    const expiresAt = new Date(now + ttl * 1000 + CLOCK_MARGIN_MS)
+    const entries = ids.map(value => ({ kind: 'sid' as const, value, expiresAt }))
+    await revocation.record(tx, entries)
+    return entries
+  }
+
+  async function revoke (where: Prisma.SessionWhereInput, extra: DenyEntry[] = []): Promise<number> {
+    const now = Date.now()
+    const entries = await prisma.$transaction(async tx => {
+      const revoked = await revokeWhere(tx, where, now)
+      await revocation.record(tx, extra)
+      return [...revoked, ...extra]
+    })
+    revocation.remember(entries)
+    return entries.length - extra.length
+  }
+
+  const jtiEntry = ({ jti, exp }: { jti: string, exp: number }): DenyEntry =>
+    ({ kind: 'jti', value: jti, expiresAt: new Date(exp * 1000 + CLOCK_MARGIN_MS) })
 
   app.decorate('sessions', {
     async start (user: User, scopes: Scope[], client: ClientInfo) {
+      const now = Date.now()
+      const refreshToken = newRefreshToken()
+      const expiresAt = new Date(now + config.SESSION_TTL * 1000)
       const session = await prisma.session.create({
         data: {
           userId: user.id,
           scope: scopes.join(' '),
           ip: client.ip,
           userAgent: client.userAgent?.slice(0, MAX_USER_AGENT),
-          expiresAt: new Date(Date.now() + config.SESSION_TTL * 1000)
+          expiresAt,
+          refreshTokens: {
+            create: { hash: hashRefreshToken(refreshToken), expiresAt: new Date(Math.min(now + config.REFRESH_TOKEN_TTL * 1000, expiresAt.getTime())) }
+          }
         }
       })
-      return {
-        session,
-        accessToken: signAccessToken(user, session),
-        expiresIn: config.ACCESS_TOKEN_TTL,
-        scope: session.scope
+      return issue(user, session, scopes, refreshToken)
+    },
+
+    async refresh (presented: string, requested: string[] | undefined) {
+      // One transaction, IMMEDIATE and alone on the connection (src/db/adapter.ts): concurrent
+      // rotations of one token, from this process or another, run one after the other.
+      const rotation = await prisma.$transaction(async (tx): Promise<Rotation> => {
+        const now = Date.now()
+        const token = await tx.refreshToken.findUnique({
+          where: { hash: hashRefreshToken(presented) },
+          include: { session: { include: { user: { include: withRoles } } } }
+        })
+        if (token === null) return { outcome: 'invalid' }
+        const { session } = token
+        const user = flattenUser(session.user)
+        // (a second to spare, so that the access token issued now lives at least that long)
+        if (session.revokedAt !== null || session.expiresAt.getTime() <= now + 1000 ||
+          token.expiresAt.getTime() <= now || user.disabled) return { outcome: 'invalid' }
+
+        // The session keeps the scopes granted at login, less any its user's roles no longer
+        // grant; a refresh may ask for fewer, never for more.
+        const sessionScopes = new Set(session.scope.split(' '))
+        const scopes = narrowScopes(grantedScopes(user.roles).filter(s => sessionScopes.has(s)), requested)
+
+        if (token.usedAt === null) {
+          if (scopes === undefined) return { outcome: 'invalid_scope' }
+          const successor = newRefreshToken()
+          // The atomic claim: only the first use finds usedAt still empty.
+          const claim = await tx.refreshToken.updateMany({
+            where: { id: token.id, usedAt: null },
+            data: { usedAt: new Date(now), successor: sealSuccessor(presented, successor) }
+          })
+          if (claim.count !== 1) return { outcome: 'invalid' }
+          await tx.refreshToken.create({ data: { hash: hashRefreshToken(successor), sessionId: session.id, expiresAt: refreshExpiry(session, now) } })
+          const used = await tx.session.update({ where: { id: session.id }, data: { lastUsedAt: new Date(now) } })
+          return { outcome: 'rotated', user, session: used, scopes, refreshToken: successor }
+        }
+
+        // Used already. Inside the grace window this is a retry: the same successor again.
+        const successor = token.successor === null ? undefined : openSuccessor(presented, token.successor)
+        if (now - token.usedAt.getTime() <= config.REFRESH_REUSE_GRACE * 1000 && successor !== undefined) {
+          if (scopes === undefined) return { outcome: 'invalid_scope' }
+          return { outcome: 'rotated', user, session, scopes, refreshToken: successor }
+        }
+        // Past it, someone is replaying a token that was rotated away: end the whole session.
+        const revoked = await revokeWhere(tx, { id: session.id }, now)
+        return { outcome: 'reused', revoked, userId: user.id, sessionId: session.id }
+      })
+
+      switch (rotation.outcome) {
+        case 'rotated':
+          return issue(rotation.user, rotation.session, rotation.scopes, rotation.refreshToken)
+        case 'reused':
+          revocation.remember(rotation.revoked)
+          app.log.warn({ userId: rotation.userId, sessionId: rotation.sessionId }, 'refresh token reuse detected: session revoked')
+          throw new InvalidGrant('The refresh token is invalid')
+        case 'invalid_scope':
+          throw new InvalidScope('None of the requested scopes can be granted')
+        default:
+          throw new InvalidGrant('The refresh token is invalid')
       }
-    }
+    },
+
+    list: (userId: string) => prisma.session.findMany({
+      where: { userId, revokedAt: null, expiresAt: { gt: new Date() } },
+      orderBy: { lastUsedAt: 'desc' }
+    }),
+
+    end: async (userId: string, sessionId: string) =>
+      await revoke({ id: sessionId, userId, expiresAt: { gt: new Date() } }) === 1,
+
+    endAll: (userId: string, keep?: string) =>
+      revoke({ userId, ...(keep !== undefined && { id: { not: keep } }) }),
+
+    async logout (userId: string, sessionId: string, accessToken: { jti: string, exp: number }) {
+      await revoke({ id: sessionId, userId }, [jtiEntry(accessToken)])
+    },
+
+    async revokeRefreshToken (refreshToken: string) {
+      const token = await prisma.refreshToken.findUnique({ where: { hash: hashRefreshToken(refreshToken) }, select: { sessionId: true } })
+      if (token === null) return false
+      await revoke({ id: token.sessionId })
+      return true
+    },
+
+    revokeAccessToken: (accessToken: { jti: string, exp: number }) => revocation.deny([jtiEntry(accessToken)])
   })
-}, { name: 'sessions', dependencies: ['prisma', 'jwt'] })
+}, { name: 'sessions', dependencies: ['prisma', 'jwt', 'revocation'] })

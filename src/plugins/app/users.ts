@@ -4,7 +4,7 @@ import fp from 'fastify-plugin'
 import { Prisma } from '../../generated/prisma/client.js'
 import type { User as UserRow } from '../../generated/prisma/client.js'
 import { DEFAULT_ROLES } from '../../roles.js'
-import { EmailTaken, InvalidPassword, UsernameTaken } from '../../errors.js'
+import { EmailTaken, InvalidPassword, UsernameTaken, WrongPassword } from '../../errors.js'
 import type { PublicUser } from '../../schemas/user.js'
 import { passwordProblem } from './passwords.js'
 
@@ -25,13 +25,15 @@ declare module 'fastify' {
       findById (id: string): Promise<User | null>
       /** The enabled user with this username (or email) and password, else null. */
       checkCredentials (login: string, password: string): Promise<User | null>
+      /** Throws wrong_password or invalid_password. */
+      changePassword (userId: string, current: string, next: string): Promise<void>
     }
   }
 }
 
-const withRoles = { roles: { select: { role: true } } } as const
+export const withRoles = { roles: { select: { role: true } } } as const
 
-function flatten (row: UserRow & { roles: Array<{ role: string }> }): User {
+export function flattenUser (row: UserRow & { roles: Array<{ role: string }> }): User {
   return { ...row, roles: row.roles.map(r => r.role).sort() }
 }
 
@@ -74,7 +76,7 @@ export default fp(async function users (app) {
 
       const passwordHash = await passwords.hash(password)
       try {
-        return flatten(await prisma.user.create({
+        return flattenUser(await prisma.user.create({
           data: { username, email, passwordHash, roles: { create: roles.map(role => ({ role })) } },
           include: withRoles
         }))
@@ -85,14 +87,25 @@ export default fp(async function users (app) {
 
     async findById (id: string) {
       const row = await prisma.user.findUnique({ where: { id }, include: withRoles })
-      return row === null ? null : flatten(row)
+      return row === null ? null : flattenUser(row)
     },
 
     async checkCredentials (login: string, password: string) {
-      const row = await prisma.user.findUnique({ where: loginFilter(login), include: withRoles })
+      // The same single query whether or not the account exists; roles are read only after the
+      // password matched, so that their lookup cannot tell the two cases apart.
+      const row = await prisma.user.findUnique({ where: loginFilter(login), select: { id: true, passwordHash: true, disabled: true } })
       const match = await passwords.verify(password, row?.passwordHash ?? null)
       if (row === null || !match || row.disabled) return null
-      return flatten(row)
+      const user = await prisma.user.findUnique({ where: { id: row.id }, include: withRoles })
+      return user === null ? null : flattenUser(user)
+    },
+
+    async changePassword (userId: string, current: string, next: string) {
+      const row = await prisma.user.findUniqueOrThrow({ where: { id: userId }, select: { passwordHash: true } })
+      if (!await passwords.verify(current, row.passwordHash)) throw new WrongPassword()
+      const problem = passwordProblem(next)
+      if (problem !== undefined) throw new InvalidPassword(problem)
+      await prisma.user.update({ where: { id: userId }, data: { passwordHash: await passwords.hash(next) } })
     }
   })
 }, { name: 'users', dependencies: ['prisma', 'passwords'] })

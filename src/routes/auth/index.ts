@@ -1,12 +1,22 @@
 import type { FastifyPluginAsync } from 'fastify'
 import register from './register.js'
 import token from './token.js'
+import refresh from './refresh.js'
+import revoke from './revoke.js'
 import me from './me.js'
+import logout from './logout.js'
+import password from './password.js'
+import sessions from './sessions.js'
 
 const auth: FastifyPluginAsync = async (app) => {
   await app.register(register)
   await app.register(token)
+  await app.register(refresh)
+  await app.register(revoke)
   await app.register(me)
+  await app.register(logout)
+  await app.register(password)
+  await app.register(sessions)
 }
 
 export default auth

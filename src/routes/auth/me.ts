@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { ErrorReply } from '../../schemas/common.js'
+import { bearerSecurity, ErrorReply, NoContent } from '../../schemas/common.js'
 import { PublicUser } from '../../schemas/user.js'
 import { toPublicUser } from '../../plugins/app/users.js'
 import { InvalidToken } from '../../errors.js'
@@ -21,7 +21,7 @@ const me: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       summary: 'The signed-in user, the token\'s scopes and its session',
       tags: ['auth'],
-      security: [{ bearerAuth: [] }, { oauth2: [] }],
+      security: bearerSecurity,
       response: { 200: Me, 401: ErrorReply }
     }
   }, async (request) => {

@@ -1,15 +1,24 @@
-// The OAuth 2.0 token endpoint for API clients (RFC 6749 §4.3, resource owner password grant).
+// The OAuth 2.0 token endpoint for API clients (RFC 6749 §4.3 password grant, §6 refresh).
 // Form-encoded as the RFC says, or JSON; a missing grant_type means "password", as the clients
 // of the FastAPI tutorials send it. Never sets a cookie.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import formbody from '@fastify/formbody'
 import { OAuthErrorReply } from '../../schemas/common.js'
 import { TokenRequest, TokenResponse } from '../../schemas/token.js'
-import { resolveScopes } from '../../roles.js'
+import { grantedScopes, narrowScopes, parseScope } from '../../roles.js'
 import { MAX_PASSWORD_BYTES } from '../../plugins/app/passwords.js'
+import type { IssuedTokens } from '../../plugins/app/sessions.js'
 import { InvalidGrant, InvalidRequest, InvalidScope, UnsupportedGrantType } from '../../errors.js'
 
-const BAD_CREDENTIALS = 'Invalid username or password'
+export const tokenResponse = (issued: IssuedTokens) => ({
+  access_token: issued.accessToken,
+  token_type: 'Bearer' as const,
+  expires_in: issued.expiresIn,
+  refresh_token: issued.refreshToken,
+  scope: issued.scope
+})
+
+const missing = (value: string | undefined): value is undefined => value === undefined || value === ''
 
 const token: FastifyPluginAsyncTypebox = async (app) => {
   // Forms are parsed only in this scope: elsewhere a form body cannot stand in for JSON.
@@ -17,12 +26,10 @@ const token: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/token', {
     config: { oauthErrors: true },
-    // Set before anything can fail, so that errors are not cached either (RFC 6749 §5.1).
-    onRequest: async (_request, reply) => {
-      reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
-    },
+    // With the app-wide Cache-Control: no-store, what RFC 6749 §5.1 asks of token responses.
+    onRequest: async (_request, reply) => { reply.header('pragma', 'no-cache') },
     schema: {
-      summary: 'OAuth 2.0 token endpoint (password grant)',
+      summary: 'OAuth 2.0 token endpoint: password and refresh_token grants',
       tags: ['auth'],
       consumes: ['application/x-www-form-urlencoded', 'application/json'],
       body: TokenRequest,
@@ -32,29 +39,27 @@ const token: FastifyPluginAsyncTypebox = async (app) => {
       }
     }
   }, async (request) => {
-    const { grant_type: grant = 'password', username, password, scope } = request.body
-    if (grant !== 'password') throw new UnsupportedGrantType(`grant_type "${grant}" is not supported`)
-    if (username === undefined || username === '' || password === undefined || password === '') {
-      throw new InvalidRequest('username and password are required')
+    const { grant_type: grantType, username, password, scope, refresh_token: refreshToken } = request.body
+    // A parameter sent without a value is as good as omitted (RFC 6749 §3.1).
+    const grant = missing(grantType) ? 'password' : grantType
+    const requested = parseScope(scope)
+
+    if (grant === 'refresh_token') {
+      if (missing(refreshToken)) throw new InvalidRequest('refresh_token is required')
+      return tokenResponse(await app.sessions.refresh(refreshToken, requested))
     }
-    const requested = scope?.split(' ').filter(s => s !== '')
+    if (grant !== 'password') throw new UnsupportedGrantType('grant_type must be password or refresh_token')
+    if (missing(username) || missing(password)) throw new InvalidRequest('username and password are required')
 
     // bcrypt would compare only the first 72 bytes: such a password was never accepted.
     const user = Buffer.byteLength(password) > MAX_PASSWORD_BYTES
       ? null
       : await app.users.checkCredentials(username, password)
-    if (user === null) throw new InvalidGrant(BAD_CREDENTIALS)
+    if (user === null) throw new InvalidGrant('Invalid username or password')
 
-    const scopes = resolveScopes(user.roles, requested)
+    const scopes = narrowScopes(grantedScopes(user.roles), requested)
     if (scopes === undefined) throw new InvalidScope('None of the requested scopes can be granted')
-
-    const issued = await app.sessions.start(user, scopes, { ip: request.ip, userAgent: request.headers['user-agent'] })
-    return {
-      access_token: issued.accessToken,
-      token_type: 'Bearer' as const,
-      expires_in: issued.expiresIn,
-      scope: issued.scope
-    }
+    return tokenResponse(await app.sessions.start(user, scopes, { ip: request.ip, userAgent: request.headers['user-agent'] }))
   })
 }
 

@@ -76,6 +76,7 @@ t.test('forged, tampered and malformed tokens: 401 invalid_token, one by one', a
     ['scope as a number', forge(HEADER, claims({ scope: 42 }))],
     ['sub as an object', forge(HEADER, claims({ sub: { id: 1 } }))],
     ['lifetime longer than the access TTL', forge(HEADER, claims({ iat: now - 1000, exp: now + 1000 }))],
+    ['issued in the future, to stretch the TTL', forge(HEADER, claims({ iat: now + 3600, exp: now + 4000 }))],
     ['typ JWT', forge({ alg: 'HS256', typ: 'JWT' }, claims())],
     ['no typ', forge({ alg: 'HS256' }, claims())],
     ['an unknown critical header', forge({ ...HEADER, crit: ['exp-ext'], 'exp-ext': 1 }, claims())],

@@ -25,6 +25,7 @@ t.test('a signed token whose account is gone or disabled is refused', async t =>
   const res = await app.inject({ url: '/auth/me', headers: bearer(goneToken.access_token) })
   t.equal(res.statusCode, 401)
   t.equal(res.json().error, 'invalid_token')
+  t.match(res.headers['www-authenticate'], /^Bearer realm="authd", error="invalid_token"/)
 
   const disabled = await register(app)
   const disabledToken = await token(app, disabled.username)

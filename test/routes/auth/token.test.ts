@@ -20,7 +20,8 @@ t.test('a FastAPI-tutorial client: form POST of username and password, then a be
   t.equal(res.headers.pragma, 'no-cache')
   t.notOk(res.headers['set-cookie'], 'the token endpoint never sets cookies')
   const body = res.json()
-  t.same(Object.keys(body).sort(), ['access_token', 'expires_in', 'scope', 'token_type'])
+  t.same(Object.keys(body).sort(), ['access_token', 'expires_in', 'refresh_token', 'scope', 'token_type'])
+  t.match(body.refresh_token, /^[A-Za-z0-9_-]{43}$/, '256 bits, base64url')
   t.equal(body.token_type, 'Bearer')
   t.equal(body.expires_in, 900)
   t.equal(body.scope, 'profile')
@@ -50,7 +51,8 @@ t.test('JSON bodies, explicit grant_type, email logins and Swagger UI extras all
     ['json with grant_type', () => json(app, { grant_type: 'password', username: user.username, password: PASSWORD })],
     ['username in another case', () => form(app, { username: user.username.toUpperCase(), password: PASSWORD })],
     ['email in another case', () => form(app, { username: user.email.toUpperCase(), password: PASSWORD })],
-    ['client_id and an empty secret', () => form(app, { grant_type: 'password', username: user.username, password: PASSWORD, client_id: 'swagger', client_secret: '' })]
+    ['client_id and an empty secret', () => form(app, { grant_type: 'password', username: user.username, password: PASSWORD, client_id: 'swagger', client_secret: '' })],
+    ['an empty grant_type counts as omitted (RFC 6749 §3.1)', () => form(app, { grant_type: '', username: user.username, password: PASSWORD })]
   ]
   const sids = new Set<string>()
   for (const [name, send] of variants) {

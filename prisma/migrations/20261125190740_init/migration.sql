@@ -40,13 +40,15 @@ CREATE TABLE "RefreshToken" (
     "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "expiresAt" DATETIME NOT NULL,
     "usedAt" DATETIME,
+    "successor" TEXT,
     CONSTRAINT "RefreshToken_sessionId_fkey" FOREIGN KEY ("sessionId") REFERENCES "Session" ("id") ON DELETE CASCADE ON UPDATE CASCADE
 );
 
 -- CreateTable
 CREATE TABLE "DeniedToken" (
-    "id" TEXT NOT NULL PRIMARY KEY,
+    "seq" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
     "kind" TEXT NOT NULL,
+    "value" TEXT NOT NULL,
     "expiresAt" DATETIME NOT NULL,
     "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
@@ -71,3 +73,6 @@ CREATE INDEX "RefreshToken_sessionId_idx" ON "RefreshToken"("sessionId");
 
 -- CreateIndex
 CREATE INDEX "DeniedToken_expiresAt_idx" ON "DeniedToken"("expiresAt");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "DeniedToken_kind_value_key" ON "DeniedToken"("kind", "value");

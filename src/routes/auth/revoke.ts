@@ -1,0 +1,53 @@
+// RFC 7009 token revocation. The token is its own credential; the answer is 200 whether or not
+// there was anything to revoke, so that it tells nothing about tokens one does not hold.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import formbody from '@fastify/formbody'
+import { Type } from '@sinclair/typebox'
+import { OAuthErrorReply } from '../../schemas/common.js'
+import { InvalidRequest } from '../../errors.js'
+import type { AccessTokenPayload } from '../../plugins/external/jwt.js'
+
+const RevokeRequest = Type.Object({
+  token: Type.Optional(Type.String({ maxLength: 8192 })),
+  token_type_hint: Type.Optional(Type.String({ maxLength: 64, description: 'access_token or refresh_token' }))
+}, { additionalProperties: true })
+
+const revoke: FastifyPluginAsyncTypebox = async (app) => {
+  await app.register(formbody)
+
+  // Only a token that verifies is ours to deny; an expired one is already dead.
+  async function revokeAccessToken (token: string): Promise<boolean> {
+    let claims: AccessTokenPayload & { exp: number }
+    try {
+      claims = app.jwt.verify(token)
+    } catch {
+      return false
+    }
+    await app.sessions.revokeAccessToken({ jti: claims.jti, exp: claims.exp })
+    return true
+  }
+
+  app.post('/revoke', {
+    config: { oauthErrors: true },
+    schema: {
+      summary: 'Revoke an access or refresh token (RFC 7009)',
+      description: 'A refresh token ends its whole session; an access token stops working on its next use.',
+      tags: ['sessions'],
+      consumes: ['application/x-www-form-urlencoded', 'application/json'],
+      body: RevokeRequest,
+      response: { 200: Type.Object({}, { description: 'Revoked, or nothing to revoke' }), 400: OAuthErrorReply }
+    }
+  }, async (request) => {
+    const { token, token_type_hint: hint } = request.body
+    if (token === undefined || token === '') throw new InvalidRequest('token is required')
+    // The hint only says which kind to try first (§2.1); an unknown hint is ignored.
+    const accessFirst = hint === 'access_token' || (hint !== 'refresh_token' && token.split('.').length === 3)
+    const attempts = accessFirst
+      ? [() => revokeAccessToken(token), () => app.sessions.revokeRefreshToken(token)]
+      : [() => app.sessions.revokeRefreshToken(token), () => revokeAccessToken(token)]
+    for (const attempt of attempts) if (await attempt()) break
+    return {}
+  })
+}
+
+export default revoke

@@ -1,0 +1,57 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { bearerSecurity, ErrorReply, NoContent } from '../../schemas/common.js'
+import { NotFound } from '../../errors.js'
+
+const SessionView = Type.Object({
+  id: Type.String(),
+  createdAt: Type.String({ format: 'date-time' }),
+  lastUsedAt: Type.String({ format: 'date-time' }),
+  expiresAt: Type.String({ format: 'date-time' }),
+  userAgent: Type.Union([Type.String(), Type.Null()]),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  current: Type.Boolean({ description: 'The session of the token that asked' })
+}, { title: 'Session' })
+
+const sessions: FastifyPluginAsyncTypebox = async (app) => {
+
+  app.get('/sessions', {
+    onRequest: app.authenticate,
+    schema: {
+      summary: 'Your live sessions, most recently used first',
+      tags: ['sessions'],
+      security: bearerSecurity,
+      response: { 200: Type.Object({ sessions: Type.Array(SessionView) }), 401: ErrorReply }
+    }
+  }, async (request) => {
+    const list = await app.sessions.list(request.user.id)
+    return {
+      sessions: list.map(s => ({
+        id: s.id,
+        createdAt: s.createdAt.toISOString(),
+        lastUsedAt: s.lastUsedAt.toISOString(),
+        expiresAt: s.expiresAt.toISOString(),
+        userAgent: s.userAgent,
+        ip: s.ip,
+        current: s.id === request.user.sessionId
+      }))
+    }
+  })
+
+  app.delete('/sessions/:id', {
+    onRequest: app.authenticate,
+    schema: {
+      summary: 'End one of your sessions',
+      tags: ['sessions'],
+      security: bearerSecurity,
+      params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+      response: { 204: NoContent, 401: ErrorReply, 404: ErrorReply }
+    }
+  }, async (request, reply) => {
+    // Another user's session is as unknown as one that never existed.
+    if (!await app.sessions.end(request.user.id, request.params.id)) throw new NotFound('No such live session')
+    return reply.code(204).send(null)
+  })
+}
+
+export default sessions

@@ -1,0 +1,31 @@
+// Runs src/server.ts as a real process, the way tap runs the tests (TypeScript through tap's
+// loader), for what only a process can show: exit codes, signals, crashes.
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+const server = new URL('../src/server.ts', import.meta.url).pathname
+const execArgv = process.execArgv.filter(arg => arg.includes('@tapjs/typescript'))
+
+export function startServer (env: Record<string, string>, cwd: string) {
+  const child = spawn(process.execPath, [...execArgv, server], { cwd, env: { PATH: process.env.PATH, ...env }, stdio: 'pipe' })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', chunk => { stdout += chunk })
+  child.stderr.on('data', chunk => { stderr += chunk })
+  const exited = once(child, 'exit') as Promise<[number | null, string | null]>
+  return { child, exited, out: () => stdout, err: () => stderr }
+}
+
+export type ServerProcess = ReturnType<typeof startServer>
+
+/** The base URL once the process logs that it listens. */
+export async function listening (proc: ServerProcess): Promise<string> {
+  for (let i = 0; i < 600; i++) {
+    const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(proc.out())
+    if (match !== null) return match[1]
+    if (proc.child.exitCode !== null) throw new Error(`exited: ${proc.err()}`)
+    await sleep(100)
+  }
+  throw new Error('the server did not start')
+}
