@@ -1,12 +1,12 @@
 // `app.authenticate`, the onRequest hook of every protected route: verifies the bearer token and
 // turns each way it can fail into a 401 (the error handler adds the RFC 6750 challenge).
 import fp from 'fastify-plugin'
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyRequest } from 'fastify'
 import { InvalidToken, Unauthorized } from '../../errors.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    authenticate (request: FastifyRequest, reply: FastifyReply): Promise<void>
+    authenticate (request: FastifyRequest): Promise<void>
   }
 }
 

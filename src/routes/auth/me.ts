@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { bearerSecurity, ErrorReply, NoContent } from '../../schemas/common.js'
+import { bearerSecurity, ErrorReply } from '../../schemas/common.js'
 import { PublicUser } from '../../schemas/user.js'
 import { toPublicUser } from '../../plugins/app/users.js'
 import { InvalidToken } from '../../errors.js'

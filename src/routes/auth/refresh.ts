@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { bearerSecurity, ErrorReply, NoContent } from '../../schemas/common.js'
+import { ErrorReply } from '../../schemas/common.js'
 import { RefreshRequest, TokenResponse } from '../../schemas/token.js'
 import { parseScope } from '../../roles.js'
 import { tokenResponse } from './token.js'

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { bearerSecurity, ErrorReply, NoContent } from '../../schemas/common.js'
+import { ErrorReply } from '../../schemas/common.js'
 import { PublicUser, RegisterBody } from '../../schemas/user.js'
 import { toPublicUser } from '../../plugins/app/users.js'
 
