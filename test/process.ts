@@ -7,8 +7,11 @@ import { setTimeout as sleep } from 'node:timers/promises'
 const server = new URL('../src/server.ts', import.meta.url).pathname
 const execArgv = process.execArgv.filter(arg => arg.includes('@tapjs/typescript'))
 
+// tap's TypeScript settings (transpile-only above all: type-checking every start takes seconds).
+const tsNode = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('TS_NODE_')))
+
 export function startServer (env: Record<string, string>, cwd: string) {
-  const child = spawn(process.execPath, [...execArgv, server], { cwd, env: { PATH: process.env.PATH, ...env }, stdio: 'pipe' })
+  const child = spawn(process.execPath, [...execArgv, server], { cwd, env: { PATH: process.env.PATH, ...tsNode, ...env }, stdio: 'pipe' })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', chunk => { stdout += chunk })
@@ -19,13 +22,17 @@ export function startServer (env: Record<string, string>, cwd: string) {
 
 export type ServerProcess = ReturnType<typeof startServer>
 
+/** Resolves once the process's output matches; rejects if it exits first. */
+export async function waitForOutput (proc: ServerProcess, pattern: RegExp): Promise<RegExpExecArray> {
+  for (;;) {
+    const match = pattern.exec(proc.out())
+    if (match !== null) return match
+    if (proc.child.exitCode !== null) throw new Error(`exited before ${pattern}: ${proc.err()}`)
+    await sleep(50)
+  }
+}
+
 /** The base URL once the process logs that it listens. */
 export async function listening (proc: ServerProcess): Promise<string> {
-  for (let i = 0; i < 600; i++) {
-    const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(proc.out())
-    if (match !== null) return match[1]
-    if (proc.child.exitCode !== null) throw new Error(`exited: ${proc.err()}`)
-    await sleep(100)
-  }
-  throw new Error('the server did not start')
+  return (await waitForOutput(proc, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/))[1]
 }

@@ -2,10 +2,10 @@
 // closing gracefully on SIGTERM.
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
+import { writeFileSync } from 'node:fs'
 import t from 'tap'
-import { tempDir, testEnv } from './helper.js'
-import { listening, startServer as start } from './process.js'
+import { decodeJwt, tempDir, testEnv } from './helper.js'
+import { listening, startServer as start, waitForOutput } from './process.js'
 
 t.test('production without a usable JWT_SECRET stops with one line and exit code 1', async t => {
   for (const secret of [undefined, 'too-short']) {
@@ -42,12 +42,27 @@ t.test('it starts on an empty database, serves, and closes gracefully on SIGTERM
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ username: 'late', email: 'late@example.com', password: 'a long enough password' })
   })
-  await sleep(150)
+  await waitForOutput(proc, /"url":"\/auth\/register".*"msg":"incoming request"/)
   proc.child.kill('SIGTERM')
   const res = await pending
   t.equal(res.status, 201, 'the request in flight was answered')
+  t.equal(res.headers.get('connection'), 'close', 'and told the client not to keep the connection')
   const [code, signal] = await proc.exited
   t.equal(code, 0, proc.err())
   t.equal(signal, null)
   t.match(proc.out(), /"signal":"SIGTERM","msg":"closing"/)
+})
+
+t.test('a .env file in the working directory is read, and the environment wins over it', async t => {
+  const dir = tempDir(t)
+  writeFileSync(join(dir, '.env'), 'JWT_ISSUER=from-dotenv\nACCESS_TOKEN_TTL=123\n')
+  const proc = start(testEnv(dir, { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ACCESS_TOKEN_TTL: '456' }), dir)
+  t.teardown(() => { proc.child.kill('SIGKILL') })
+  const base = await listening(proc)
+  const user = { username: 'dotenv', email: 'dotenv@example.com', password: 'a long enough password' }
+  await fetch(`${base}/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(user) })
+  const res = await fetch(`${base}/auth/token`, { method: 'POST', body: new URLSearchParams({ username: user.username, password: user.password }) })
+  const claims = decodeJwt((await res.json() as { access_token: string }).access_token).payload
+  t.equal(claims.iss, 'from-dotenv')
+  t.equal(claims.exp - claims.iat, 456)
 })

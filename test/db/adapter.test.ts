@@ -45,3 +45,17 @@ t.test('transactions begin IMMEDIATE: another process cannot write between their
   insert.run('other', 'other', 'other@example.com')
   t.equal(await app.prisma.user.count(), 2, 'once it commits, the other process writes as usual')
 })
+
+t.test('a transaction that cannot begin (the lock held past the busy timeout) leaves the connection usable', async t => {
+  const dir = tempDir(t)
+  const app = await build(t, {}, { dir })
+  const other = new Database(join(dir, 'auth.db'))
+  t.teardown(() => other.close())
+  other.exec('BEGIN IMMEDIATE')
+  // Waits out the 5 s busy timeout (synchronously, in better-sqlite3), then fails.
+  await t.rejects(app.prisma.$transaction(async tx => tx.user.count()))
+  other.exec('ROLLBACK')
+  t.equal(await app.prisma.user.count(), 0, 'queries after it run')
+  t.equal(await app.prisma.$transaction(async tx => tx.user.count()), 0, 'and so do transactions')
+  t.equal((await app.inject('/ready')).statusCode, 200)
+})

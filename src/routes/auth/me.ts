@@ -30,7 +30,9 @@ const me: FastifyPluginAsyncTypebox = async (app) => {
       app.users.findById(id),
       app.prisma.session.findUnique({ where: { id: sessionId } })
     ])
-    if (user === null || user.disabled || session === null || session.userId !== id) {
+    // The denylist already refuses revoked sessions' tokens; the database has the last word.
+    if (user === null || user.disabled || session === null || session.userId !== id ||
+      session.revokedAt !== null || session.expiresAt.getTime() <= Date.now()) {
       throw new InvalidToken('The access token no longer matches an account')
     }
     return {

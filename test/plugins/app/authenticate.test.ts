@@ -2,7 +2,7 @@
 import { createSign, generateKeyPairSync, createHmac } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { build, claims, forge, register, token, TEST_SECRET, type App } from '../../helper.js'
+import { build, claims, decodeJwt, forge, register, token, TEST_SECRET, type App } from '../../helper.js'
 
 const HEADER = { alg: 'HS256', typ: 'at+jwt' }
 
@@ -60,7 +60,7 @@ t.test('forged, tampered and malformed tokens: 401 invalid_token, one by one', a
     ['tampered payload', `${h}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p, 'base64url').toString()), scope: 'profile users:write' })).toString('base64url')}.${s}`],
     ['tampered signature', `${h}.${p}.${flip(s, 10)}`],
     ['signature removed', `${h}.${p}.`],
-    ['expired', forge(HEADER, claims({ iat: now - 1000, exp: now - 100 }))],
+    ['expired', forge(HEADER, claims({ iat: now - 10, exp: now - 5 }))],
     ['not yet valid', forge(HEADER, claims({ nbf: now + 600 }))],
     ['wrong issuer', forge(HEADER, claims({ iss: 'someone-else' }))],
     ['wrong audience', forge(HEADER, claims({ aud: 'another-service' }))],
@@ -99,15 +99,34 @@ t.test('forged, tampered and malformed tokens: 401 invalid_token, one by one', a
   }
 })
 
+t.test('an expired token says so in its challenge', async t => {
+  const app = await build(t)
+  const now = Math.floor(Date.now() / 1000)
+  const res = await get(app, '/secure-data', `Bearer ${forge(HEADER, claims({ iat: now - 10, exp: now - 5 }))}`)
+  t.equal(res.statusCode, 401)
+  t.same(res.json(), { error: 'invalid_token', message: 'The access token expired' })
+  t.equal(res.headers['www-authenticate'], 'Bearer realm="authd", error="invalid_token", error_description="The access token expired"')
+})
+
 t.test('the seeds\' expiry check: a token from a service with ACCESS_TOKEN_TTL=2 is refused after 3 seconds', async t => {
   const app = await build(t, { ACCESS_TOKEN_TTL: '2' })
   const user = await register(app)
   const issued = await token(app, user.username)
   t.equal(issued.expires_in, 2)
-  t.equal((await get(app, '/secure-data', `Bearer ${issued.access_token}`)).statusCode, 200)
+  const { iat, exp } = decodeJwt(issued.access_token).payload
+  t.equal(exp - iat, 2)
   await sleep(3000)
   const res = await get(app, '/secure-data', `Bearer ${issued.access_token}`)
   t.equal(res.statusCode, 401)
-  t.same(res.json(), { error: 'invalid_token', message: 'The access token expired' })
-  t.equal(res.headers['www-authenticate'], 'Bearer realm="authd", error="invalid_token", error_description="The access token expired"')
+  t.equal(res.json().message, 'The access token expired')
+})
+
+t.test('the issuer and audience are the configured ones, and nothing else is accepted', async t => {
+  const app = await build(t, { JWT_ISSUER: 'https://auth.example.com', JWT_AUDIENCE: 'orders-api' })
+  const user = await register(app)
+  const issued = await token(app, user.username)
+  t.match(decodeJwt(issued.access_token).payload, { iss: 'https://auth.example.com', aud: 'orders-api' })
+  t.equal((await get(app, '/secure-data', `Bearer ${issued.access_token}`)).statusCode, 200)
+  t.equal((await get(app, '/secure-data', `Bearer ${forge(HEADER, claims())}`)).statusCode, 401, 'the defaults are not accepted')
+  t.equal((await get(app, '/secure-data', `Bearer ${forge(HEADER, claims({ iss: 'https://auth.example.com', aud: 'orders-api' }))}`)).statusCode, 200)
 })

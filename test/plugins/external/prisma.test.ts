@@ -1,5 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { Writable } from 'node:stream'
 import t from 'tap'
 import { build, register, tempDir } from '../../helper.js'
 
@@ -30,7 +31,10 @@ t.test('a restart on the same file keeps the data and applies nothing twice', as
   const user = await register(first)
   await first.close()
 
-  const second = await build(t, {}, { dir })
+  const logs: string[] = []
+  const logStream = new Writable({ write (chunk, _enc, done) { logs.push(String(chunk)); done() } })
+  const second = await build(t, { LOG_LEVEL: 'info' }, { dir, logStream })
+  t.notOk(logs.some(line => line.includes('database migrated')), 'nothing was migrated')
   t.equal((await second.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).username, user.username)
   const count = await second.prisma.$queryRawUnsafe<Array<{ n: bigint }>>('SELECT count(*) AS n FROM _prisma_migrations')
   t.equal(Number(count[0].n), migrations.length)
@@ -44,4 +48,13 @@ t.test('foreign keys cascade: deleting a user removes its roles and sessions', a
   await app.prisma.user.delete({ where: { id: user.id } })
   t.equal(await app.prisma.session.count(), 0)
   t.equal(await app.prisma.userRole.count(), 0)
+})
+
+t.test('a second instance starts beside a running one on the same file', async t => {
+  const dir = tempDir(t)
+  const first = await build(t, {}, { dir })
+  const second = await build(t, {}, { dir })
+  const user = await register(first)
+  t.equal((await second.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).username, user.username)
+  t.equal((await second.inject('/ready')).statusCode, 200)
 })

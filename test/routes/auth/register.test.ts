@@ -121,12 +121,3 @@ t.test('only JSON bodies are read: other types are a 415, broken JSON a 400', as
   }
   t.equal(await app.prisma.user.count(), 0)
 })
-
-t.test('a URL that cannot be decoded is a 400 in the usual shape, not a framework message', async t => {
-  const app = await build(t)
-  for (const url of ['/auth/%E0%A4%A', '/auth/register%']) {
-    const res = await app.inject({ method: 'POST', url, payload: newUser() })
-    t.equal(res.statusCode, 400, url)
-    t.same(res.json(), { error: 'invalid_request', message: 'The URL is malformed or too long' })
-  }
-})

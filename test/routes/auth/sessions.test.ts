@@ -49,3 +49,17 @@ t.test('DELETE /auth/sessions/:id ends one of one\'s own sessions; another user\
   }
   t.equal((await app.inject({ method: 'DELETE', url: `/auth/sessions/${phoneSid}` })).statusCode, 401)
 })
+
+t.test('what a client sends about itself: X-Forwarded-For is not believed, a huge User-Agent is bounded', async t => {
+  const app = await build(t)
+  const { user } = await signedIn(app)
+  const res = await app.inject({
+    method: 'POST',
+    url: '/auth/token',
+    headers: { 'x-forwarded-for': '203.0.113.7', 'user-agent': 'U'.repeat(5000) },
+    payload: { username: user.username, password: PASSWORD }
+  })
+  const session = await app.prisma.session.findUniqueOrThrow({ where: { id: decodeJwt(res.json().access_token).payload.sid } })
+  t.equal(session.ip, '127.0.0.1')
+  t.equal(session.userAgent, 'U'.repeat(512))
+})
