@@ -9,6 +9,7 @@ import { hashRefreshToken, newRefreshToken, openSuccessor, sealSuccessor } from 
 import { InvalidGrant, InvalidScope } from '../../errors.js'
 import { withRoles, flattenUser, type User } from './users.js'
 import type { DenyEntry } from './revocation.js'
+import type { SessionView } from '../../schemas/session.js'
 
 export interface ClientInfo {
   ip: string
@@ -45,6 +46,18 @@ declare module 'fastify' {
       /** RFC 7009 for an access token: denies it until it expires. */
       revokeAccessToken (accessToken: { jti: string, exp: number }): Promise<void>
     }
+  }
+}
+
+export function toSessionView (session: Session, currentId: string): SessionView {
+  return {
+    id: session.id,
+    createdAt: session.createdAt.toISOString(),
+    lastUsedAt: session.lastUsedAt.toISOString(),
+    expiresAt: session.expiresAt.toISOString(),
+    userAgent: session.userAgent,
+    ip: session.ip,
+    current: session.id === currentId
   }
 }
 

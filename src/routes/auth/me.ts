@@ -3,16 +3,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { bearerSecurity, ErrorReply } from '../../schemas/common.js'
 import { PublicUser } from '../../schemas/user.js'
 import { toPublicUser } from '../../plugins/app/users.js'
+import { toSessionView } from '../../plugins/app/sessions.js'
+import { SessionView } from '../../schemas/session.js'
 import { InvalidToken } from '../../errors.js'
 
 const Me = Type.Object({
   user: PublicUser,
   scopes: Type.Array(Type.String()),
-  session: Type.Object({
-    id: Type.String(),
-    createdAt: Type.String({ format: 'date-time' }),
-    expiresAt: Type.String({ format: 'date-time' })
-  })
+  session: SessionView
 }, { title: 'Me' })
 
 const me: FastifyPluginAsyncTypebox = async (app) => {
@@ -38,7 +36,7 @@ const me: FastifyPluginAsyncTypebox = async (app) => {
     return {
       user: toPublicUser(user),
       scopes,
-      session: { id: session.id, createdAt: session.createdAt.toISOString(), expiresAt: session.expiresAt.toISOString() }
+      session: toSessionView(session, sessionId)
     }
   })
 }

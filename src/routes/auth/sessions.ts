@@ -2,19 +2,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { bearerSecurity, ErrorReply, NoContent } from '../../schemas/common.js'
 import { NotFound } from '../../errors.js'
-
-const SessionView = Type.Object({
-  id: Type.String(),
-  createdAt: Type.String({ format: 'date-time' }),
-  lastUsedAt: Type.String({ format: 'date-time' }),
-  expiresAt: Type.String({ format: 'date-time' }),
-  userAgent: Type.Union([Type.String(), Type.Null()]),
-  ip: Type.Union([Type.String(), Type.Null()]),
-  current: Type.Boolean({ description: 'The session of the token that asked' })
-}, { title: 'Session' })
+import { SessionView } from '../../schemas/session.js'
+import { toSessionView } from '../../plugins/app/sessions.js'
 
 const sessions: FastifyPluginAsyncTypebox = async (app) => {
-
   app.get('/sessions', {
     onRequest: app.authenticate,
     schema: {
@@ -25,17 +16,7 @@ const sessions: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request) => {
     const list = await app.sessions.list(request.user.id)
-    return {
-      sessions: list.map(s => ({
-        id: s.id,
-        createdAt: s.createdAt.toISOString(),
-        lastUsedAt: s.lastUsedAt.toISOString(),
-        expiresAt: s.expiresAt.toISOString(),
-        userAgent: s.userAgent,
-        ip: s.ip,
-        current: s.id === request.user.sessionId
-      }))
-    }
+    return { sessions: list.map(session => toSessionView(session, request.user.sessionId)) }
   })
 
   app.delete('/sessions/:id', {
