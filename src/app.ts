@@ -11,12 +11,17 @@ import type { DestinationStream } from 'pino'
 import type { Config } from './config.js'
 
 import swagger from './plugins/external/swagger.js'
+import cookie from './plugins/external/cookie.js'
+import cors from './plugins/external/cors.js'
+import staticFiles from './plugins/external/static.js'
 import prisma from './plugins/external/prisma.js'
 import jwt from './plugins/external/jwt.js'
 
 import errorHandler, { clientErrorHandler, frameworkErrors } from './plugins/app/error-handler.js'
 import passwords from './plugins/app/passwords.js'
 import users from './plugins/app/users.js'
+import csrf from './plugins/app/csrf.js'
+import sessionCookies from './plugins/app/cookies.js'
 import revocation from './plugins/app/revocation.js'
 import sessions from './plugins/app/sessions.js'
 import authenticate from './plugins/app/authenticate.js'
@@ -47,12 +52,17 @@ export default async function app (fastify: FastifyInstance, { config }: { confi
   fastify.addHook('onSend', async (_request, reply) => { if (closing) reply.header('connection', 'close') })
 
   await fastify.register(swagger)
+  await fastify.register(cookie)
+  await fastify.register(cors)
+  await fastify.register(staticFiles)
   await fastify.register(prisma)
   await fastify.register(jwt)
 
   await fastify.register(errorHandler)
   await fastify.register(passwords)
   await fastify.register(users)
+  await fastify.register(csrf)
+  await fastify.register(sessionCookies)
   await fastify.register(revocation)
   await fastify.register(sessions)
   await fastify.register(authenticate)

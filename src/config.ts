@@ -22,11 +22,19 @@ export const ConfigSchema = Type.Object({
   REFRESH_REUSE_GRACE: Seconds(10, 'How long a used refresh token may be retried before a reuse revokes its session', 0),
   SESSION_TTL: Seconds(90 * 24 * 3600, 'Absolute lifetime of a login session'),
   BCRYPT_ROUNDS: Type.Integer({ minimum: 4, maximum: 31, default: 12 }),
-  PASSWORD_WORKERS: Type.Integer({ minimum: 0, maximum: 256, default: 0, description: 'bcrypt worker threads; 0 means one per CPU' })
+  PASSWORD_WORKERS: Type.Integer({ minimum: 0, maximum: 256, default: 0, description: 'bcrypt worker threads; 0 means one per CPU' }),
+  COOKIE_SECURE: Type.Boolean({ default: true, description: 'false only for plain-HTTP development: drops Secure and the __Host-/__Secure- prefixes' }),
+  CORS_ORIGINS: Type.String({
+    default: '',
+    pattern: '^$|^https?://[^/,\\s]+(,\\s*https?://[^/,\\s]+)*$',
+    description: 'Comma-separated origins (scheme://host[:port]) allowed to call with credentials'
+  })
 })
 
 export type Config = Static<typeof ConfigSchema> & {
   JWT_SECRET: string
+  /** CORS_ORIGINS as a list. */
+  corsOrigins: string[]
   /** Things worth a warning in the log at start (a generated secret, ...). */
   warnings: string[]
 }
@@ -79,7 +87,12 @@ export function loadConfig (env: Env = process.env): Config {
     throw new ConfigError(`BCRYPT_ROUNDS is ${config.BCRYPT_ROUNDS}; production needs at least ${MIN_PRODUCTION_ROUNDS}`)
   }
 
-  return { ...config, JWT_SECRET: secret, warnings }
+  if (!config.COOKIE_SECURE) {
+    warnings.push('COOKIE_SECURE=false: cookies lose Secure and their __Host-/__Secure- prefixes; for plain-HTTP development only')
+  }
+  const corsOrigins = config.CORS_ORIGINS.split(',').map(origin => origin.trim()).filter(origin => origin !== '')
+
+  return { ...config, JWT_SECRET: secret, corsOrigins, warnings }
 }
 
 /** Loads `.env` from the working directory into the environment, if there is one. */

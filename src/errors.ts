@@ -23,6 +23,8 @@ function answer (statusCode: number, code: string, fixedMessage?: string) {
 export const Unauthorized = answer(401, 'unauthorized', 'Authentication is required')
 export const InvalidToken = answer(401, 'invalid_token')
 export const Forbidden = answer(403, 'forbidden')
+export const CsrfRejected = answer(403, 'csrf_rejected')
+export const InvalidCredentials = answer(401, 'invalid_credentials', 'Invalid username or password')
 export const NotFound = answer(404, 'not_found')
 
 export const UsernameTaken = answer(409, 'username_taken', 'That username is already taken')

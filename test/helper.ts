@@ -108,3 +108,37 @@ export async function signedIn (app: App, user = newUser()) {
 export async function statusWith (app: App, accessToken: string, url = '/secure-data') {
   return (await app.inject({ url, headers: bearer(accessToken) })).statusCode
 }
+
+/** The origin app.inject() requests come from by default (Host: localhost:80). */
+export const ORIGIN = 'http://localhost:80'
+
+/**
+ * A browser, as far as the service can tell: a cookie jar filled from Set-Cookie, sent back
+ * as Cookie, with the page's Origin and its CSRF token on unsafe requests.
+ */
+export class Browser {
+  jar = new Map<string, string>()
+  csrfToken: string | undefined
+  constructor (readonly app: App, readonly origin = ORIGIN) {}
+
+  async request (method: string, url: string, options: { payload?: object | string, headers?: Record<string, string>, csrf?: boolean } = {}) {
+    const headers: Record<string, string> = { origin: this.origin, ...options.headers }
+    if (this.jar.size > 0) headers.cookie = [...this.jar].map(([name, value]) => `${name}=${value}`).join('; ')
+    if (options.csrf !== false && this.csrfToken !== undefined && method !== 'GET') headers['x-csrf-token'] ??= this.csrfToken
+    const res = await this.app.inject({ method: method as 'GET', url, headers, payload: options.payload })
+    for (const cookie of res.cookies as Array<{ name: string, value: string, maxAge?: number }>) {
+      if (cookie.maxAge === 0 || cookie.value === '') this.jar.delete(cookie.name)
+      else this.jar.set(cookie.name, cookie.value)
+    }
+    const body = String(res.headers['content-type']).includes('json') ? res.json() : undefined
+    if (typeof body?.csrfToken === 'string') this.csrfToken = body.csrfToken
+    return res
+  }
+
+  async login (username: string, password = PASSWORD) {
+    await this.request('GET', '/auth/csrf')
+    const res = await this.request('POST', '/auth/login', { payload: { username, password } })
+    if (res.statusCode !== 200) throw new Error(`login failed: ${res.statusCode} ${res.body}`)
+    return res
+  }
+}

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
+import { PublicUser } from './user.js'
 
 export const SessionView = Type.Object({
   id: Type.String(),
@@ -10,3 +11,18 @@ export const SessionView = Type.Object({
   current: Type.Boolean({ description: 'The session of the token that asked' })
 }, { title: 'Session' })
 export type SessionView = Static<typeof SessionView>
+
+/** What browser mode answers instead of tokens, which travel in cookies only. */
+export const BrowserSession = Type.Object({
+  user: PublicUser,
+  expiresAt: Type.String({ format: 'date-time', description: 'When the access cookie expires; refresh before then' }),
+  csrfToken: Type.String({ description: 'Send it as x-csrf-token with every POST, PUT, PATCH and DELETE' })
+}, { title: 'Browser session' })
+export type BrowserSession = Static<typeof BrowserSession>
+
+export const LoginRequest = Type.Object({
+  username: Type.String({ minLength: 1, maxLength: 254, description: 'Username or email' }),
+  password: Type.String({ minLength: 1, maxLength: 1024 }),
+  scope: Type.Optional(Type.String({ maxLength: 1024 }))
+}, { additionalProperties: false })
+export type LoginRequest = Static<typeof LoginRequest>

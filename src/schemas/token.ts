@@ -22,7 +22,7 @@ export const TokenResponse = Type.Object({
 export type TokenResponse = Static<typeof TokenResponse>
 
 export const RefreshRequest = Type.Object({
-  refresh_token: Type.String({ minLength: 1, maxLength: 4096 }),
+  refresh_token: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'API clients; browsers send the cookie instead' })),
   scope: Type.Optional(Type.String({ maxLength: 1024, description: 'Fewer scopes than the session has; never more' }))
 }, { additionalProperties: false })
 export type RefreshRequest = Static<typeof RefreshRequest>

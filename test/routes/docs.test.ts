@@ -20,10 +20,11 @@ t.test('GET /docs/json: OpenAPI 3 with both security schemes and a schema for ev
   t.equal(doc.components.securitySchemes.oauth2.flows.password.tokenUrl, '/auth/token')
   t.ok(doc.components.securitySchemes.oauth2.flows.password.scopes['users:read'])
 
-  const expected = ['/auth/register', '/auth/token', '/auth/refresh', '/auth/revoke', '/auth/me', '/auth/logout',
+  const expected = ['/auth/register', '/auth/token', '/auth/refresh', '/auth/login', '/auth/csrf', '/auth/revoke', '/auth/me', '/auth/logout',
     '/auth/logout-all', '/auth/password', '/auth/sessions', '/auth/sessions/{id}', '/secure-data', '/health', '/ready']
   t.same(expected.filter(p => doc.paths[p] === undefined), [], 'every route is documented')
   const withoutBody = new Set(['post /auth/logout', 'post /auth/logout-all'])
+  t.notOk(doc.paths['/'] ?? doc.paths['/app.js'], 'the page\'s files are not API routes')
   for (const [path, methods] of Object.entries<Record<string, any>>(doc.paths)) {
     for (const [method, op] of Object.entries<any>(methods)) {
       t.ok(op.responses['400'] ?? op.responses['401'] ?? method === 'get', `${method} ${path} documents its errors`)

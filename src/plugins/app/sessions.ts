@@ -8,6 +8,7 @@ import { grantedScopes, narrowScopes, type Scope } from '../../roles.js'
 import { hashRefreshToken, newRefreshToken, openSuccessor, sealSuccessor } from '../../refresh-token.js'
 import { InvalidGrant, InvalidScope } from '../../errors.js'
 import { withRoles, flattenUser, type User } from './users.js'
+import { MAX_PASSWORD_BYTES } from './passwords.js'
 import type { DenyEntry } from './revocation.js'
 import type { SessionView } from '../../schemas/session.js'
 
@@ -23,14 +24,22 @@ export interface IssuedTokens {
   /** Seconds until the access token expires. */
   expiresIn: number
   refreshToken: string
+  /** Seconds until the refresh token expires. */
+  refreshExpiresIn: number
   scope: string
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     sessions: {
-      /** Opens a session for a user whose credentials were checked; signs its first tokens. */
-      start (user: User, scopes: Scope[], client: ClientInfo): Promise<IssuedTokens>
+      /**
+       * Checks a username (or email) and password, then opens a session with the scopes asked for
+       * among those the user's roles grant. Null when the credentials are wrong, whichever part;
+       * throws invalid_scope when nothing asked for can be granted.
+       */
+      login (login: string, password: string, requested: string[] | undefined, client: ClientInfo): Promise<IssuedTokens | null>
+      /** The id of the live session a refresh token belongs to, without using the token. */
+      sessionOf (refreshToken: string): Promise<string | null>
       /** Rotates a refresh token. Throws invalid_grant (and ends the session on a reuse) or invalid_scope. */
       refresh (refreshToken: string, requested: string[] | undefined): Promise<IssuedTokens>
       /** The user's sessions that are neither revoked nor expired, most recently used first. */
@@ -73,7 +82,7 @@ type Rotation =
   | { outcome: 'invalid_scope' }
 
 export default fp(async function sessions (app) {
-  const { prisma, config, revocation } = app
+  const { prisma, config, revocation, users } = app
   const ttl = config.ACCESS_TOKEN_TTL
 
   function issue (user: User, session: Session, scopes: Scope[], refreshToken: string): IssuedTokens {
@@ -82,11 +91,12 @@ export default fp(async function sessions (app) {
     // No access token outlives its session.
     const left = Math.floor((session.expiresAt.getTime() - Date.now()) / 1000)
     const accessToken = left < ttl ? app.jwt.sign(payload, { expiresIn: left }) : app.jwt.sign(payload)
-    return { user, session, accessToken, expiresIn: Math.min(left, ttl), refreshToken, scope }
+    const refreshExpiresIn = Math.floor((refreshExpiry(session, Date.now()) - Date.now()) / 1000)
+    return { user, session, accessToken, expiresIn: Math.min(left, ttl), refreshToken, refreshExpiresIn, scope }
   }
 
-  function refreshExpiry (session: Session, now: number): Date {
-    return new Date(Math.min(now + config.REFRESH_TOKEN_TTL * 1000, session.expiresAt.getTime()))
+  function refreshExpiry (session: Session, now: number): number {
+    return Math.min(now + config.REFRESH_TOKEN_TTL * 1000, session.expiresAt.getTime())
   }
 
   // Marks live sessions revoked and denies their ids until every access token naming them has
@@ -116,24 +126,44 @@ export default fp(async function sessions (app) {
   const jtiEntry = ({ jti, exp }: { jti: string, exp: number }): DenyEntry =>
     ({ kind: 'jti', value: jti, expiresAt: new Date(exp * 1000 + CLOCK_MARGIN_MS) })
 
-  app.decorate('sessions', {
-    async start (user: User, scopes: Scope[], client: ClientInfo) {
-      const now = Date.now()
-      const refreshToken = newRefreshToken()
-      const expiresAt = new Date(now + config.SESSION_TTL * 1000)
-      const session = await prisma.session.create({
-        data: {
-          userId: user.id,
-          scope: scopes.join(' '),
-          ip: client.ip,
-          userAgent: client.userAgent?.slice(0, MAX_USER_AGENT),
-          expiresAt,
-          refreshTokens: {
-            create: { hash: hashRefreshToken(refreshToken), expiresAt: new Date(Math.min(now + config.REFRESH_TOKEN_TTL * 1000, expiresAt.getTime())) }
+  async function start (user: User, scopes: Scope[], client: ClientInfo) {
+    const now = Date.now()
+    const refreshToken = newRefreshToken()
+    const session = await prisma.session.create({
+      data: {
+        userId: user.id,
+        scope: scopes.join(' '),
+        ip: client.ip,
+        userAgent: client.userAgent?.slice(0, MAX_USER_AGENT),
+        expiresAt: new Date(now + config.SESSION_TTL * 1000),
+        refreshTokens: {
+          create: {
+            hash: hashRefreshToken(refreshToken),
+            expiresAt: new Date(now + Math.min(config.REFRESH_TOKEN_TTL, config.SESSION_TTL) * 1000)
           }
         }
+      }
+    })
+    return issue(user, session, scopes, refreshToken)
+  }
+
+  app.decorate('sessions', {
+    async login (login: string, password: string, requested: string[] | undefined, client: ClientInfo) {
+      // bcrypt would compare only the first 72 bytes: such a password was never accepted.
+      const user = Buffer.byteLength(password) > MAX_PASSWORD_BYTES ? null : await users.checkCredentials(login, password)
+      if (user === null) return null
+      const scopes = narrowScopes(grantedScopes(user.roles), requested)
+      if (scopes === undefined) throw new InvalidScope('None of the requested scopes can be granted')
+      return await start(user, scopes, client)
+    },
+
+    async sessionOf (refreshToken: string) {
+      const token = await prisma.refreshToken.findUnique({
+        where: { hash: hashRefreshToken(refreshToken) },
+        select: { session: { select: { id: true, revokedAt: true, expiresAt: true } } }
       })
-      return issue(user, session, scopes, refreshToken)
+      const session = token?.session
+      return session === undefined || session.revokedAt !== null || session.expiresAt.getTime() <= Date.now() ? null : session.id
     },
 
     async refresh (presented: string, requested: string[] | undefined) {
@@ -166,7 +196,7 @@ export default fp(async function sessions (app) {
             data: { usedAt: new Date(now), successor: sealSuccessor(presented, successor) }
           })
           if (claim.count !== 1) return { outcome: 'invalid' }
-          await tx.refreshToken.create({ data: { hash: hashRefreshToken(successor), sessionId: session.id, expiresAt: refreshExpiry(session, now) } })
+          await tx.refreshToken.create({ data: { hash: hashRefreshToken(successor), sessionId: session.id, expiresAt: new Date(refreshExpiry(session, now)) } })
           const used = await tx.session.update({ where: { id: session.id }, data: { lastUsedAt: new Date(now) } })
           return { outcome: 'rotated', user, session: used, scopes, refreshToken: successor }
         }
@@ -220,4 +250,4 @@ export default fp(async function sessions (app) {
 
     revokeAccessToken: (accessToken: { jti: string, exp: number }) => revocation.deny([jtiEntry(accessToken)])
   })
-}, { name: 'sessions', dependencies: ['prisma', 'jwt', 'revocation'] })
+}, { name: 'sessions', dependencies: ['prisma', 'jwt', 'revocation', 'users'] })

@@ -3,6 +3,7 @@
 // nothing on the denylist.
 import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
+import { cookieNames } from '../app/cookies.js'
 
 /** What the service signs; iss, aud, iat and exp are added by the signer. */
 export interface AccessTokenPayload {
@@ -44,9 +45,11 @@ function hasOwnClaims (claims: Record<string, unknown>): boolean {
 }
 
 export default fp(async function jwt (app) {
-  const { JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE, ACCESS_TOKEN_TTL } = app.config
+  const { JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE, ACCESS_TOKEN_TTL, COOKIE_SECURE } = app.config
   await app.register(fastifyJwt, {
     secret: JWT_SECRET,
+    // `Authorization: Bearer` first; without one, the access cookie of browser mode.
+    cookie: { cookieName: cookieNames(COOKIE_SECURE).access, signed: false },
     sign: {
       algorithm: 'HS256',
       header: { alg: 'HS256', typ: ACCESS_TOKEN_TYPE },
@@ -74,4 +77,4 @@ export default fp(async function jwt (app) {
       expiresAt: (claims as unknown as { exp: number }).exp
     })
   })
-}, { name: 'jwt' })
+}, { name: 'jwt', dependencies: ['cookie'] })

@@ -2,6 +2,8 @@ import type { FastifyPluginAsync } from 'fastify'
 import register from './register.js'
 import token from './token.js'
 import refresh from './refresh.js'
+import login from './login.js'
+import csrf from './csrf.js'
 import revoke from './revoke.js'
 import me from './me.js'
 import logout from './logout.js'
@@ -12,6 +14,8 @@ const auth: FastifyPluginAsync = async (app) => {
   await app.register(register)
   await app.register(token)
   await app.register(refresh)
+  await app.register(login)
+  await app.register(csrf)
   await app.register(revoke)
   await app.register(me)
   await app.register(logout)

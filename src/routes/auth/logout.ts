@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { bearerSecurity, ErrorReply, NoContent } from '../../schemas/common.js'
+import { hasBearer } from '../../plugins/app/authenticate.js'
 
 const logout: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/logout', {
@@ -8,11 +9,12 @@ const logout: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'End this session: its access and refresh tokens stop working at once',
       tags: ['sessions'],
       security: bearerSecurity,
-      response: { 204: NoContent, 401: ErrorReply }
+      response: { 204: NoContent, 401: ErrorReply, 403: ErrorReply }
     }
   }, async (request, reply) => {
     const { id, sessionId, tokenId, expiresAt } = request.user
     await app.sessions.logout(id, sessionId, { jti: tokenId, exp: expiresAt })
+    if (!hasBearer(request)) reply.clearSessionCookies()
     return reply.code(204).send(null)
   })
 
@@ -22,10 +24,11 @@ const logout: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'End every session of this user, this one included',
       tags: ['sessions'],
       security: bearerSecurity,
-      response: { 204: NoContent, 401: ErrorReply }
+      response: { 204: NoContent, 401: ErrorReply, 403: ErrorReply }
     }
   }, async (request, reply) => {
     await app.sessions.endAll(request.user.id)
+    if (!hasBearer(request)) reply.clearSessionCookies()
     return reply.code(204).send(null)
   })
 }

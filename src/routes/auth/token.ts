@@ -5,10 +5,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import formbody from '@fastify/formbody'
 import { OAuthErrorReply } from '../../schemas/common.js'
 import { TokenRequest, TokenResponse } from '../../schemas/token.js'
-import { grantedScopes, narrowScopes, parseScope } from '../../roles.js'
-import { MAX_PASSWORD_BYTES } from '../../plugins/app/passwords.js'
+import { parseScope } from '../../roles.js'
 import type { IssuedTokens } from '../../plugins/app/sessions.js'
-import { InvalidGrant, InvalidRequest, InvalidScope, UnsupportedGrantType } from '../../errors.js'
+import { InvalidGrant, InvalidRequest, UnsupportedGrantType } from '../../errors.js'
 
 export const tokenResponse = (issued: IssuedTokens) => ({
   access_token: issued.accessToken,
@@ -51,15 +50,9 @@ const token: FastifyPluginAsyncTypebox = async (app) => {
     if (grant !== 'password') throw new UnsupportedGrantType('grant_type must be password or refresh_token')
     if (missing(username) || missing(password)) throw new InvalidRequest('username and password are required')
 
-    // bcrypt would compare only the first 72 bytes: such a password was never accepted.
-    const user = Buffer.byteLength(password) > MAX_PASSWORD_BYTES
-      ? null
-      : await app.users.checkCredentials(username, password)
-    if (user === null) throw new InvalidGrant('Invalid username or password')
-
-    const scopes = narrowScopes(grantedScopes(user.roles), requested)
-    if (scopes === undefined) throw new InvalidScope('None of the requested scopes can be granted')
-    return tokenResponse(await app.sessions.start(user, scopes, { ip: request.ip, userAgent: request.headers['user-agent'] }))
+    const issued = await app.sessions.login(username, password, requested, { ip: request.ip, userAgent: request.headers['user-agent'] })
+    if (issued === null) throw new InvalidGrant('Invalid username or password')
+    return tokenResponse(issued)
   })
 }
 

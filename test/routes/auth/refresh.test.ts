@@ -114,9 +114,11 @@ t.test('type confusion, unknown, expired, revoked and disabled: invalid_grant or
   await app.prisma.user.update({ where: { id: user.id }, data: { disabled: true } })
   t.equal((await refresh(app, tokens.refresh_token)).json().error, 'invalid_grant', 'disabled user')
 
-  for (const payload of [{}, { refresh_token: 42 }, { refresh_token: tokens.refresh_token, extra: 1 }]) {
+  for (const payload of [{ refresh_token: 42 }, { refresh_token: '' }, { refresh_token: tokens.refresh_token, extra: 1 }]) {
     t.equal((await app.inject({ method: 'POST', url: '/auth/refresh', payload })).json().error, 'invalid_request')
   }
+  const none = await app.inject({ method: 'POST', url: '/auth/refresh', payload: {} })
+  t.same(none.json(), { error: 'invalid_grant', message: 'No refresh token was sent' }, 'no body token and no cookie')
 })
 
 t.test('no token outlives the session: refresh token and access token are capped at its end', async t => {

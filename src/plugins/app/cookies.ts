@@ -1,0 +1,52 @@
+// Browser mode: the tokens travel only in HttpOnly cookies that no script can read.
+// Access cookie: SameSite=Lax, Path=/. Refresh cookie: SameSite=Strict, Path=/auth, so that it
+// goes nowhere but the auth routes. With COOKIE_SECURE (the default) both are Secure and carry
+// the __Host- / __Secure- prefixes, which a browser refuses to let another (sub)domain set.
+import fp from 'fastify-plugin'
+import type { CookieSerializeOptions } from '@fastify/cookie'
+import type { IssuedTokens } from './sessions.js'
+import { toPublicUser } from './users.js'
+import type { BrowserSession } from '../../schemas/session.js'
+
+declare module 'fastify' {
+  interface FastifyReply {
+    /** Sets both cookies and returns the body browser mode answers with. A login rotates the CSRF secret. */
+    startBrowserSession (issued: IssuedTokens, options?: { rotateCsrf?: boolean }): BrowserSession
+    clearSessionCookies (): FastifyReply
+  }
+  interface FastifyRequest {
+    /** The refresh token from its cookie, if the browser sent one. */
+    refreshCookie (): string | undefined
+  }
+}
+
+export function cookieNames (secure: boolean) {
+  return secure
+    ? { access: '__Host-access', refresh: '__Secure-refresh', csrf: '__Host-csrf' }
+    : { access: 'access', refresh: 'refresh', csrf: 'csrf' }
+}
+
+export default fp(async function cookies (app) {
+  const secure = app.config.COOKIE_SECURE
+  const names = cookieNames(secure)
+  const access: CookieSerializeOptions = { httpOnly: true, secure, sameSite: 'lax', path: '/' }
+  const refresh: CookieSerializeOptions = { httpOnly: true, secure, sameSite: 'strict', path: '/auth' }
+
+  app.decorateReply('startBrowserSession', function (issued: IssuedTokens, options: { rotateCsrf?: boolean } = {}) {
+    this.setCookie(names.access, issued.accessToken, { ...access, maxAge: issued.expiresIn })
+      .setCookie(names.refresh, issued.refreshToken, { ...refresh, maxAge: issued.refreshExpiresIn })
+    return {
+      user: toPublicUser(issued.user),
+      expiresAt: new Date(Date.now() + issued.expiresIn * 1000).toISOString(),
+      csrfToken: this.csrfToken(issued.session.id, options.rotateCsrf)
+    }
+  })
+  // The same names, paths and attributes, expired: anything else would leave the cookies set.
+  app.decorateReply('clearSessionCookies', function () {
+    return this.clearCookie(names.access, access).clearCookie(names.refresh, refresh)
+  })
+  app.decorateRequest('refreshCookie', function () {
+    const value = this.cookies[names.refresh]
+    return value === undefined || value === '' ? undefined : value
+  })
+}, { name: 'session-cookies', dependencies: ['cookie', 'csrf'] })

@@ -1,0 +1,62 @@
+// CSRF defence for cookie-authenticated requests. A browser attaches cookies on its own, so an
+// unsafe request (POST, PUT, PATCH, DELETE) that relies on them must also show that it comes
+// from one of our pages:
+// - its Origin (or, without one, Sec-Fetch-Site) is the service's own or one of CORS_ORIGINS;
+// - it carries, in the x-csrf-token header, a token bound to its session: @fastify/csrf tokens,
+//   made from a secret in an HttpOnly cookie and HMAC-bound to the session id, so another
+//   session's token (the attacker's own, say) is refused. Before login the binding is to
+//   "anonymous", which is what protects the login itself against login CSRF.
+// Bearer requests are exempt: no browser adds an Authorization header by itself.
+import { createHash } from 'node:crypto'
+import fp from 'fastify-plugin'
+import CSRF from '@fastify/csrf'
+import type { FastifyRequest } from 'fastify'
+import { CsrfRejected } from '../../errors.js'
+import { cookieNames } from './cookies.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Throws csrf_rejected unless the request's origin and CSRF token are right for `subject`. */
+    verifyCsrf (request: FastifyRequest, subject: string): void
+  }
+  interface FastifyReply {
+    /** A CSRF token for `subject` (a session id, or ANONYMOUS); `rotate` starts a new secret. */
+    csrfToken (subject: string, rotate?: boolean): string
+  }
+}
+
+export const ANONYMOUS = 'anonymous'
+
+export default fp(async function csrf (app) {
+  const { COOKIE_SECURE: secure, JWT_SECRET, corsOrigins } = app.config
+  const cookie = cookieNames(secure).csrf
+  const hmacKey = createHash('sha256').update('authd csrf\0').update(JWT_SECRET).digest()
+  // (its types pick the overload without userInfo for a plain call)
+  const tokens = CSRF({ userInfo: true, hmacKey }) as unknown as CSRF.TokensUserinfo
+  const trusted = new Set(corsOrigins)
+
+  function originAllowed (request: FastifyRequest): boolean {
+    const origin = request.headers.origin
+    if (origin !== undefined) return origin === `${request.protocol}://${request.host}` || trusted.has(origin)
+    const site = request.headers['sec-fetch-site']
+    return site === 'same-origin' || site === 'none'
+  }
+
+  app.decorate('verifyCsrf', function (request: FastifyRequest, subject: string) {
+    if (!originAllowed(request)) throw new CsrfRejected('The request does not come from an allowed origin')
+    const secret = request.cookies[cookie]
+    const token = request.headers['x-csrf-token']
+    if (secret === undefined || typeof token !== 'string' || !tokens.verify(secret, token, subject)) {
+      throw new CsrfRejected('A valid x-csrf-token header is required with cookie authentication')
+    }
+  })
+
+  app.decorateReply('csrfToken', function (subject: string, rotate = false) {
+    let secret = rotate ? undefined : this.request.cookies[cookie]
+    if (secret === undefined || secret === '') {
+      secret = tokens.secretSync()
+      this.setCookie(cookie, secret, { httpOnly: true, secure, sameSite: 'strict', path: '/' })
+    }
+    return tokens.create(secret, subject)
+  })
+}, { name: 'csrf', dependencies: ['cookie'] })

@@ -1,0 +1,15 @@
+// Credentialed cross-origin calls only from CORS_ORIGINS; any other origin gets no
+// Access-Control-Allow-Origin, so its scripts cannot read a single answer.
+import fp from 'fastify-plugin'
+import cors from '@fastify/cors'
+
+export default fp(async function corsPolicy (app) {
+  const origins = app.config.corsOrigins
+  await app.register(cors, {
+    origin: origins.length > 0 ? origins : false,
+    credentials: true,
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: ['content-type', 'authorization', 'x-csrf-token'],
+    maxAge: 600
+  })
+}, { name: 'cors' })

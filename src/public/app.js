@@ -1,0 +1,199 @@
+// The page's whole logic. Tokens never reach it: they travel in HttpOnly cookies. It keeps only
+// the CSRF token, in memory, and sends it with every request that changes something.
+'use strict'
+
+// A clear sentence for each error the API answers with; otherwise the API's own message.
+const MESSAGES = {
+  invalid_credentials: 'Wrong username or password.',
+  username_taken: 'That username is already taken.',
+  email_taken: 'An account with that email already exists.',
+  wrong_password: 'Your current password is not right.',
+  unauthorized: 'You are signed out. Sign in again.',
+  invalid_token: 'Your session has ended. Sign in again.',
+  invalid_grant: 'Your session has ended. Sign in again.',
+  csrf_rejected: 'This page is out of date. Reload it and try again.',
+  not_found: 'That session has already ended.',
+  rate_limited: 'Too many attempts. Wait a moment, then try again.',
+  overloaded: 'The service is busy. Try again in a moment.',
+  payload_too_large: 'That is too long.',
+  unsupported_media_type: 'The page sent something the service does not accept. Reload it.',
+  internal_error: 'Something went wrong on our side. Try again later.',
+  network: 'The service cannot be reached. Check your connection.'
+}
+
+class ApiError extends Error {
+  constructor (status, body) {
+    const code = body?.error ?? 'internal_error'
+    super(MESSAGES[code] ?? body?.message ?? body?.error_description ?? `Error ${status}`)
+    this.status = status
+    this.code = code
+  }
+}
+
+let csrfToken = null
+
+async function send (method, path, body) {
+  const headers = {}
+  if (body !== undefined) headers['content-type'] = 'application/json'
+  if (method !== 'GET' && csrfToken !== null) headers['x-csrf-token'] = csrfToken
+  try {
+    return await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' })
+  } catch {
+    throw new ApiError(0, { error: 'network' })
+  }
+}
+
+// The access cookie lives minutes; when it has gone, the refresh cookie gets a new one.
+async function silentRefresh () {
+  const res = await send('POST', '/auth/refresh', {})
+  if (!res.ok) return false
+  csrfToken = (await res.json()).csrfToken
+  return true
+}
+
+async function api (method, path, body) {
+  let res = await send(method, path, body)
+  if (res.status === 401 && await silentRefresh()) res = await send(method, path, body)
+  const data = res.status === 204 ? null : await res.json().catch(() => null)
+  if (!res.ok) throw new ApiError(res.status, data)
+  return data
+}
+
+const $ = (selector) => document.querySelector(selector)
+
+function say (text, isError = false) {
+  const box = $('#message')
+  box.textContent = text
+  box.classList.toggle('error', isError)
+  box.hidden = false
+}
+
+function show (signedIn) {
+  $('#signed-in').hidden = !signedIn
+  $('#signed-out').hidden = signedIn
+}
+
+async function signedOut (text) {
+  show(false)
+  const { csrfToken: token } = await api('GET', '/auth/csrf')
+  csrfToken = token
+  if (text !== undefined) say(text)
+}
+
+function cell (row, text, className) {
+  const td = document.createElement('td')
+  td.textContent = text
+  if (className !== undefined) td.className = className
+  row.append(td)
+  return td
+}
+
+async function loadAccount () {
+  const [me, { sessions }] = await Promise.all([api('GET', '/auth/me'), api('GET', '/auth/sessions')])
+  const fields = {
+    username: me.user.username,
+    email: me.user.email,
+    roles: me.user.roles.join(', '),
+    scopes: me.scopes.join(' '),
+    session: `${me.session.id} (until ${new Date(me.session.expiresAt).toLocaleString()})`
+  }
+  for (const [name, value] of Object.entries(fields)) $(`#me [data-field="${name}"]`).textContent = value
+
+  const rows = sessions.map(session => {
+    const row = document.createElement('tr')
+    row.dataset.session = session.id
+    cell(row, session.userAgent ?? 'unknown', 'device')
+    cell(row, session.ip ?? '')
+    cell(row, new Date(session.createdAt).toLocaleString())
+    cell(row, new Date(session.lastUsedAt).toLocaleString())
+    const last = cell(row, '')
+    if (session.current) {
+      last.textContent = 'this device'
+      last.className = 'current'
+    } else {
+      const end = document.createElement('button')
+      end.type = 'button'
+      end.textContent = 'End'
+      end.addEventListener('click', () => run(async () => {
+        await api('DELETE', `/auth/sessions/${encodeURIComponent(session.id)}`)
+        say('Session ended.')
+        await loadAccount()
+      }))
+      last.append(end)
+    }
+    return row
+  })
+  $('#sessions').replaceChildren(...rows)
+  show(true)
+}
+
+// Every action: errors become a message; a lost session shows the sign-in forms.
+async function run (action) {
+  try {
+    await action()
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err
+    if (['unauthorized', 'invalid_token', 'invalid_grant'].includes(err.code)) await signedOut()
+    say(err.message, true)
+  }
+}
+
+function fields (form) {
+  return Object.fromEntries(new FormData(form).entries())
+}
+
+async function signIn (username, password) {
+  const session = await api('POST', '/auth/login', { username, password })
+  csrfToken = session.csrfToken
+  await loadAccount()
+}
+
+$('#sign-in').addEventListener('submit', (event) => {
+  event.preventDefault()
+  run(async () => {
+    const { username, password } = fields(event.target)
+    await signIn(username, password)
+    event.target.reset()
+    say(`Signed in as ${$('#me [data-field="username"]').textContent}.`)
+  })
+})
+
+$('#sign-up').addEventListener('submit', (event) => {
+  event.preventDefault()
+  run(async () => {
+    const account = fields(event.target)
+    await api('POST', '/auth/register', account)
+    await signIn(account.username, account.password)
+    event.target.reset()
+    say('Account created. You are signed in.')
+  })
+})
+
+$('#password').addEventListener('submit', (event) => {
+  event.preventDefault()
+  run(async () => {
+    await api('POST', '/auth/password', fields(event.target))
+    event.target.reset()
+    say('Password changed. Your other sessions have ended.')
+    await loadAccount()
+  })
+})
+
+$('#reload').addEventListener('click', () => run(loadAccount))
+
+$('#sign-out').addEventListener('click', () => run(async () => {
+  await api('POST', '/auth/logout')
+  await signedOut('Signed out.')
+}))
+
+$('#sign-out-all').addEventListener('click', () => run(async () => {
+  await api('POST', '/auth/logout-all')
+  await signedOut('Signed out everywhere.')
+}))
+
+run(async () => {
+  const { csrfToken: token, signedIn } = await api('GET', '/auth/csrf')
+  csrfToken = token
+  if (signedIn) await loadAccount()
+  else show(false)
+})

@@ -1,0 +1,178 @@
+// End to end, in a real browser: Debian's Chromium driven by playwright-core, against the
+// service running as a process. .ci/run installs Chromium; elsewhere, without it, this file
+// is skipped (and fails under CI=true, so that CI cannot skip it by accident).
+import { existsSync, mkdirSync } from 'node:fs'
+import { createServer } from 'node:http'
+import { once } from 'node:events'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import Database from 'better-sqlite3'
+import t, { type Test } from 'tap'
+import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import { PASSWORD, tempDir, testEnv } from '../helper.js'
+import { listening, startServer } from '../process.js'
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const ARTIFACTS = new URL('../../artifacts/e2e/', import.meta.url).pathname
+const missing = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`
+
+if (missing !== false && process.env.CI !== undefined) t.fail(`${missing}: CI must install it (.ci/run does)`)
+
+async function service (t: Test, env: Record<string, string> = {}) {
+  const dir = tempDir(t)
+  const server = startServer(testEnv(dir, { HOST: 'localhost', PORT: '0', LOG_LEVEL: 'info', ...env }), dir)
+  t.teardown(() => { server.child.kill('SIGKILL') })
+  const port = new URL(await listening(server)).port
+  return { dir, server, base: `http://localhost:${port}` }
+}
+
+// One browser profile (context): its pages share the cookie jar, as tabs do.
+async function chromiumPage (t: Test): Promise<{ context: BrowserContext, page: Page }> {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync']
+  })
+  t.teardown(() => browser.close())
+  const context = await browser.newContext()
+  return { context, page: await context.newPage() }
+}
+
+const message = (page: Page) => page.locator('#message').textContent()
+const signedInAs = (page: Page) => page.locator('#me [data-field="username"]').textContent()
+const saying = (page: Page, text: string) =>
+  page.waitForFunction(expected => document.querySelector('#message')?.textContent === expected, text)
+const reloaded = (page: Page) =>
+  page.waitForResponse(res => new URL(res.url()).pathname === '/auth/sessions' && res.status() === 200)
+
+async function signUp (page: Page, base: string, username: string) {
+  await page.goto(base)
+  await page.locator('#signed-out').waitFor()
+  await page.fill('#sign-up [name=username]', username)
+  await page.fill('#sign-up [name=email]', `${username}@example.com`)
+  await page.fill('#sign-up [name=password]', PASSWORD)
+  await page.click('#sign-up button')
+  await saying(page, 'Account created. You are signed in.')
+}
+
+t.test('the page, in Chromium: sign up, reload, silent refresh, sign out', { skip: missing }, async t => {
+  // Access tokens that expire in two seconds, to watch the silent refresh work.
+  const { base } = await service(t, { ACCESS_TOKEN_TTL: '2' })
+  const { page } = await chromiumPage(t)
+  const requests: string[] = []
+  page.on('request', request => { requests.push(`${request.method()} ${new URL(request.url()).pathname}`) })
+
+  await t.test('sign up, and be signed in', async t => {
+    await signUp(page, base, 'alice')
+    t.ok(await page.locator('#signed-in').isVisible())
+    t.notOk(await page.locator('#signed-out').isVisible())
+    t.equal(await signedInAs(page), 'alice')
+    t.equal(await page.locator('#sessions tr .current').count(), 1, 'the sessions list shows this device')
+  })
+
+  await t.test('no token is readable by a script', async t => {
+    t.equal(await page.evaluate(() => document.cookie), '')
+    t.equal(await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage })), '{}{}')
+    const cookies = await page.context().cookies()
+    t.same(cookies.map(c => c.name).sort(), ['__Host-access', '__Host-csrf', '__Secure-refresh'])
+    t.ok(cookies.every(c => c.httpOnly && c.secure), 'all HttpOnly and Secure')
+  })
+
+  await t.test('a reload stays signed in', async t => {
+    await page.reload()
+    await page.locator('#signed-in').waitFor()
+    await page.waitForFunction(() => document.querySelector('#me [data-field="username"]')?.textContent !== '')
+    t.equal(await signedInAs(page), 'alice')
+  })
+
+  await t.test('after the access token expired, the page keeps working through a silent refresh', async t => {
+    const accessBefore = (await page.context().cookies()).find(c => c.name === '__Host-access')?.value
+    await sleep(3000)
+    t.notOk((await page.context().cookies()).some(c => c.name === '__Host-access'), 'the browser dropped the expired access cookie')
+    requests.length = 0
+    await Promise.all([reloaded(page), page.click('#reload')])
+    t.ok(requests.includes('POST /auth/refresh'), 'the page refreshed')
+    t.equal(await signedInAs(page), 'alice')
+    t.not((await page.context().cookies()).find(c => c.name === '__Host-access')?.value, accessBefore)
+    mkdirSync(ARTIFACTS, { recursive: true })
+    await page.screenshot({ path: join(ARTIFACTS, 'signed-in.png'), fullPage: true })
+  })
+
+  await t.test('sign out, and be signed out', async t => {
+    await page.click('#sign-out')
+    await saying(page, 'Signed out.')
+    t.ok(await page.locator('#signed-out').isVisible())
+    t.same((await page.context().cookies()).map(c => c.name), ['__Host-csrf'], 'the session cookies are gone')
+    await page.reload()
+    await page.locator('#signed-out').waitFor()
+    t.equal(await page.evaluate(async () => (await fetch('/auth/me')).status), 401)
+  })
+
+  await t.test('errors show clear messages', async t => {
+    await page.fill('#sign-in [name=username]', 'alice')
+    await page.fill('#sign-in [name=password]', 'not the password')
+    await page.click('#sign-in button')
+    await saying(page, 'Wrong username or password.')
+    await page.fill('#sign-up [name=username]', 'alice')
+    await page.fill('#sign-up [name=email]', 'other@example.com')
+    await page.fill('#sign-up [name=password]', PASSWORD)
+    await page.click('#sign-up button')
+    await saying(page, 'That username is already taken.')
+    t.equal(await page.locator('#message.error').count(), 1)
+  })
+})
+
+t.test('a page from another origin cannot sign the user out or change the password', { skip: missing }, async t => {
+  const { base, dir, server } = await service(t)
+  const { context, page } = await chromiumPage(t)
+  await signUp(page, base, 'bob')
+
+  // Another port of localhost: the same site, so even SameSite=Strict cookies go along. What
+  // stops these requests is the Origin check and the CSRF token they cannot have.
+  const evil = createServer((_req, res) => {
+    res.setHeader('content-type', 'text/html')
+    res.end(`<!doctype html><body><iframe name="sink"></iframe>
+      <form id="f" method="POST" action="${base}/auth/logout-all" target="sink"></form>
+      <script>
+        const results = {}
+        const attempt = async (name, url, init) => {
+          try { const r = await fetch(url, { credentials: 'include', ...init }); results[name] = r.type === 'opaque' ? 'sent' : r.status }
+          catch { results[name] = 'blocked by the browser' }
+        }
+        ;(async () => {
+          await attempt('logout, no-cors', '${base}/auth/logout', { method: 'POST', mode: 'no-cors' })
+          await attempt('password, text/plain', '${base}/auth/password', { method: 'POST', mode: 'no-cors',
+            headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ currentPassword: '${PASSWORD}', newPassword: 'taken over 123' }) })
+          await attempt('logout with a made-up CSRF header', '${base}/auth/logout', { method: 'POST', headers: { 'x-csrf-token': 'guess' } })
+          await attempt('read a CSRF token', '${base}/auth/csrf', {})
+          document.querySelector('iframe').addEventListener('load', () => { document.title = JSON.stringify(results) })
+          document.getElementById('f').submit()
+        })()
+      </script></body>`)
+  }).listen(0, '127.0.0.1')
+  await once(evil, 'listening')
+  t.teardown(() => { evil.close() })
+
+  // Another tab of the same browser, so the user's cookies are there to be abused.
+  const attacker = await context.newPage()
+  await attacker.goto(`http://localhost:${(evil.address() as { port: number }).port}/`)
+  await attacker.waitForFunction(() => document.title.startsWith('{'))
+  t.same(JSON.parse(await attacker.title()), {
+    'logout, no-cors': 'sent',
+    'password, text/plain': 'sent',
+    'logout with a made-up CSRF header': 'blocked by the browser',
+    'read a CSRF token': 'blocked by the browser'
+  })
+
+  const refused = server.out().split('\n').filter(line => line.includes('"error":"csrf_rejected"'))
+  t.equal(refused.length, 3, 'the two fetches and the form reached the service, with the cookies, and were refused')
+  const db = new Database(join(dir, 'auth.db'), { readonly: true })
+  t.equal((db.prepare('SELECT count(*) AS n FROM Session WHERE revokedAt IS NOT NULL').get() as { n: number }).n, 0, 'no session ended')
+  db.close()
+
+  await Promise.all([reloaded(page), page.click('#reload')])
+  t.equal(await signedInAs(page), 'bob', 'still signed in')
+  t.equal(await message(page), 'Account created. You are signed in.', 'no error on the page')
+  const login = await fetch(`${base}/auth/token`, { method: 'POST', body: new URLSearchParams({ username: 'bob', password: PASSWORD }) })
+  t.equal(login.status, 200, 'the password is unchanged')
+})

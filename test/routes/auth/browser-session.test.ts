@@ -1,0 +1,86 @@
+// A browser session's life: reload (GET /auth/csrf), silent refresh through the refresh
+// cookie, logout that clears the cookies.
+import t from 'tap'
+import { Browser, build, decodeJwt, register, statusWith } from '../../helper.js'
+
+type Cookie = { name: string, value: string, path?: string, maxAge?: number, httpOnly?: boolean, secure?: boolean, sameSite?: string, expires?: Date }
+
+t.test('GET /auth/csrf: anonymous, then bound to the session the access or the refresh cookie names', async t => {
+  const app = await build(t)
+  const user = await register(app)
+  const browser = new Browser(app)
+  const anonymous = await browser.request('GET', '/auth/csrf')
+  t.equal(anonymous.json().signedIn, false)
+  await browser.login(user.username)
+
+  const reloaded = await browser.request('GET', '/auth/csrf')
+  t.equal(reloaded.json().signedIn, true)
+  t.equal((await browser.request('POST', '/auth/refresh', { payload: {} })).statusCode, 200, 'the reloaded page\'s token works')
+
+  // The access cookie expired (the browser dropped it): the refresh cookie still names the session.
+  browser.jar.delete('__Host-access')
+  const fromRefresh = await browser.request('GET', '/auth/csrf')
+  t.equal(fromRefresh.json().signedIn, true)
+  t.equal((await browser.request('POST', '/auth/refresh', { payload: {} })).statusCode, 200)
+  t.ok(browser.jar.get('__Host-access'), 'and the refresh set a new access cookie')
+})
+
+t.test('the refresh cookie rotates: both cookies set again, no token in the body', async t => {
+  const app = await build(t)
+  const user = await register(app)
+  const browser = new Browser(app)
+  await browser.login(user.username)
+  const before = { access: browser.jar.get('__Host-access'), refresh: browser.jar.get('__Secure-refresh') }
+
+  const res = await browser.request('POST', '/auth/refresh', { payload: {} })
+  t.equal(res.statusCode, 200)
+  t.same(Object.keys(res.json()).sort(), ['csrfToken', 'expiresAt', 'user'])
+  const names = (res.cookies as Cookie[]).map(c => c.name).sort()
+  t.same(names, ['__Host-access', '__Secure-refresh'])
+  t.not(browser.jar.get('__Host-access'), before.access)
+  t.not(browser.jar.get('__Secure-refresh'), before.refresh)
+  t.notOk(res.body.includes(browser.jar.get('__Secure-refresh') as string))
+  t.equal((await browser.request('GET', '/auth/me')).statusCode, 200)
+
+  // API mode on the same route: a body token, tokens in the answer, no cookies.
+  const api = await app.inject({ method: 'POST', url: '/auth/refresh', payload: { refresh_token: browser.jar.get('__Secure-refresh') } })
+  t.equal(api.statusCode, 200)
+  t.ok(api.json().access_token)
+  t.notOk(api.headers['set-cookie'])
+})
+
+t.test('a dead refresh cookie: 400 invalid_grant and the cookies are cleared', async t => {
+  const app = await build(t)
+  const user = await register(app)
+  const browser = new Browser(app)
+  await browser.login(user.username)
+  await app.prisma.session.updateMany({ data: { revokedAt: new Date() } })
+  const res = await browser.request('POST', '/auth/refresh', { payload: {} })
+  t.equal(res.statusCode, 400)
+  t.equal(res.json().error, 'invalid_grant')
+  t.same((res.cookies as Cookie[]).filter(c => c.maxAge === 0).map(c => c.name).sort(), ['__Host-access', '__Secure-refresh'])
+  const none = await new Browser(app).request('POST', '/auth/refresh', { payload: {} })
+  t.same(none.json(), { error: 'invalid_grant', message: 'No refresh token was sent' })
+})
+
+t.test('logout revokes the session and clears both cookies with their names, paths and attributes', async t => {
+  const app = await build(t)
+  const user = await register(app)
+  const browser = new Browser(app)
+  await browser.login(user.username)
+  const access = browser.jar.get('__Host-access') as string
+  const refresh = browser.jar.get('__Secure-refresh') as string
+
+  const res = await browser.request('POST', '/auth/logout')
+  t.equal(res.statusCode, 204)
+  const cleared = Object.fromEntries((res.cookies as Cookie[]).map(c => [c.name, c]))
+  t.match(cleared['__Host-access'], { value: '', path: '/', maxAge: 0, httpOnly: true, secure: true, sameSite: 'Lax' })
+  t.match(cleared['__Secure-refresh'], { value: '', path: '/auth', maxAge: 0, httpOnly: true, secure: true, sameSite: 'Strict' })
+  t.ok((cleared['__Host-access'].expires as Date).getTime() <= Date.now())
+
+  t.equal(await statusWith(app, access), 401, 'the access token is dead, not just forgotten')
+  const replay = await app.inject({ method: 'POST', url: '/auth/refresh', payload: { refresh_token: refresh } })
+  t.equal(replay.statusCode, 400)
+  t.ok((await app.prisma.session.findUniqueOrThrow({ where: { id: decodeJwt(access).payload.sid } })).revokedAt)
+  t.equal((await browser.request('GET', '/auth/me')).statusCode, 401, 'the browser is signed out')
+})
