@@ -114,6 +114,8 @@ export function buildApp (config: Config, options: { logStream?: DestinationStre
     logger: loggerOptions(config, options.logStream),
     genReqId: () => randomUUID(),
     requestIdHeader: false,
+    // Off by default: a client could otherwise claim any address or origin with X-Forwarded-*.
+    trustProxy: config.trustProxy,
     // Credentials and tokens are small; nothing here needs a large body.
     bodyLimit: 16 * 1024,
     schemaController: validatorCompiler(),

@@ -28,13 +28,20 @@ export const ConfigSchema = Type.Object({
     default: '',
     pattern: '^$|^https?://[^/,\\s]+(,\\s*https?://[^/,\\s]+)*$',
     description: 'Comma-separated origins (scheme://host[:port]) allowed to call with credentials'
+  }),
+  TRUST_PROXY: Type.String({
+    default: 'false',
+    pattern: '^(true|false|\\d+|[0-9a-fA-F.:/]+(,\\s*[0-9a-fA-F.:/]+)*)$',
+    description: 'Whether to believe X-Forwarded-*: false, true, a number of hops, or proxy addresses/CIDRs'
   })
 })
 
 export type Config = Static<typeof ConfigSchema> & {
   JWT_SECRET: string
-  /** CORS_ORIGINS as a list. */
+  /** CORS_ORIGINS as a list of normalised origins. */
   corsOrigins: string[]
+  /** TRUST_PROXY in the form Fastify's trustProxy option takes. */
+  trustProxy: boolean | string[] | ((address: string, hop: number) => boolean)
   /** Things worth a warning in the log at start (a generated secret, ...). */
   warnings: string[]
 }
@@ -90,9 +97,18 @@ export function loadConfig (env: Env = process.env): Config {
   if (!config.COOKIE_SECURE) {
     warnings.push('COOKIE_SECURE=false: cookies lose Secure and their __Host-/__Secure- prefixes; for plain-HTTP development only')
   }
+  // Browsers send origins lower-cased and without a default port: compare like with like.
   const corsOrigins = config.CORS_ORIGINS.split(',').map(origin => origin.trim()).filter(origin => origin !== '')
+    .map(origin => new URL(origin).origin)
+  const proxy = config.TRUST_PROXY
+  const hops = Number(proxy)
+  const trustProxy = proxy === 'true'
+    ? true
+    : proxy === 'false'
+      ? false
+      : Number.isInteger(hops) ? (_address: string, hop: number) => hop < hops : proxy.split(',').map(p => p.trim())
 
-  return { ...config, JWT_SECRET: secret, corsOrigins, warnings }
+  return { ...config, JWT_SECRET: secret, corsOrigins, trustProxy, warnings }
 }
 
 /** Loads `.env` from the working directory into the environment, if there is one. */

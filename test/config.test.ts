@@ -63,3 +63,17 @@ t.test('.env.example lists every variable with its default', async t => {
     t.equal(example.get(name), schema.default === undefined ? '' : String(schema.default), name)
   }
 })
+
+t.test('CORS_ORIGINS is normalised as browsers send origins; TRUST_PROXY is read in each of its forms', async t => {
+  const config = loadConfig({ CORS_ORIGINS: 'https://App.Example.com:443, http://localhost:5173' })
+  t.same(config.corsOrigins, ['https://app.example.com', 'http://localhost:5173'])
+  for (const value of ['https://app.example.com/', 'ftp://files.example.com', 'app.example.com', 'https://a.example, ']) {
+    t.throws(() => loadConfig({ CORS_ORIGINS: value }), { name: 'ConfigError', message: /^CORS_ORIGINS: / }, value)
+  }
+  t.equal(loadConfig({}).trustProxy, false)
+  t.equal(loadConfig({ TRUST_PROXY: 'true' }).trustProxy, true)
+  t.same(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy, ['10.0.0.0/8', '127.0.0.1'])
+  const hops = loadConfig({ TRUST_PROXY: '2' }).trustProxy as (address: string, hop: number) => boolean
+  t.same([0, 1, 2].map(hop => hops('10.0.0.1', hop)), [true, true, false])
+  t.throws(() => loadConfig({ TRUST_PROXY: 'yes please' }), { message: /^TRUST_PROXY: / })
+})

@@ -175,4 +175,17 @@ t.test('a page from another origin cannot sign the user out or change the passwo
   t.equal(await message(page), 'Account created. You are signed in.', 'no error on the page')
   const login = await fetch(`${base}/auth/token`, { method: 'POST', body: new URLSearchParams({ username: 'bob', password: PASSWORD }) })
   t.equal(login.status, 200, 'the password is unchanged')
+
+  // A link from another site (127.0.0.1 is not the site localhost) to GET /auth/csrf, followed
+  // at the top level: it must not replace the CSRF secret under the user's open page.
+  const secret = async () => (await context.cookies()).find(c => c.name === '__Host-csrf')?.value
+  const before = await secret()
+  const linker = await context.newPage()
+  await linker.goto(`http://127.0.0.1:${(evil.address() as { port: number }).port}/`)
+  await linker.evaluate(url => { location.href = url }, `${base}/auth/csrf`)
+  await linker.waitForURL(`${base}/auth/csrf`)
+  t.equal(await secret(), before, 'the CSRF secret is unchanged')
+  await page.click('#sign-out')
+  await saying(page, 'Signed out.')
+  t.pass('and the open page can still sign out')
 })

@@ -37,9 +37,10 @@ export default fp(async function csrf (app) {
 
   function originAllowed (request: FastifyRequest): boolean {
     const origin = request.headers.origin
+    // The service's own origin as the browser sees it: behind a proxy, TRUST_PROXY lets
+    // X-Forwarded-Proto and X-Forwarded-Host say what that is.
     if (origin !== undefined) return origin === `${request.protocol}://${request.host}` || trusted.has(origin)
-    const site = request.headers['sec-fetch-site']
-    return site === 'same-origin' || site === 'none'
+    return request.headers['sec-fetch-site'] === 'same-origin'
   }
 
   app.decorate('verifyCsrf', function (request: FastifyRequest, subject: string) {
@@ -55,7 +56,9 @@ export default fp(async function csrf (app) {
     let secret = rotate ? undefined : this.request.cookies[cookie]
     if (secret === undefined || secret === '') {
       secret = tokens.secretSync()
-      this.setCookie(cookie, secret, { httpOnly: true, secure, sameSite: 'strict', path: '/' })
+      // Lax, like the access cookie: with Strict, a cross-site link to GET /auth/csrf would
+      // arrive without the secret but signed in, and replace the secret under the open pages.
+      this.setCookie(cookie, secret, { httpOnly: true, secure, sameSite: 'lax', path: '/' })
     }
     return tokens.create(secret, subject)
   })

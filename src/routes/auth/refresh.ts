@@ -12,6 +12,8 @@ import { tokenResponse } from './token.js'
 
 const refresh: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/refresh', {
+    // A browser's refresh may have no body at all: the cookie is the credential.
+    preValidation: async (request) => { request.body ??= {} },
     schema: {
       summary: 'Rotate a refresh token: a new access token and the next refresh token',
       description: 'The token presented is used up. Presented again within REFRESH_REUSE_GRACE seconds it returns ' +

@@ -47,7 +47,7 @@ t.test('each unsafe cookie request is refused without the right token and origin
 
 t.test('without Origin, Sec-Fetch-Site decides; without either, the request is refused', async t => {
   const app = await build(t)
-  for (const [site, expected] of [['cross-site', 403], ['same-site', 403], [undefined, 403], ['same-origin', 204]] as const) {
+  for (const [site, expected] of [['cross-site', 403], ['same-site', 403], ['none', 403], [undefined, 403], ['same-origin', 204]] as const) {
     const { browser } = await signedInBrowser(app)
     const res = await app.inject({
       method: 'POST',
@@ -92,4 +92,20 @@ t.test('no state changes on GET', async t => {
   }
   t.equal(await statusWith(app, access), 200)
   t.equal(await app.prisma.deniedToken.count(), 0)
+})
+
+t.test('behind a TLS-terminating proxy, TRUST_PROXY lets the service know its own https origin', async t => {
+  const proxied = { host: 'auth.example.com', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'auth.example.com', 'x-forwarded-for': '203.0.113.9' }
+  for (const [trust, expected] of [['false', 403], ['true', 200], ['1', 200], ['127.0.0.1', 200], ['10.0.0.0/8', 403]] as const) {
+    const app = await build(t, { TRUST_PROXY: trust })
+    const user = await register(app)
+    const browser = new Browser(app, 'https://auth.example.com')
+    await browser.request('GET', '/auth/csrf', { headers: proxied })
+    const res = await browser.request('POST', '/auth/login', { payload: { username: user.username, password: user.password }, headers: proxied })
+    t.equal(res.statusCode, expected, `TRUST_PROXY=${trust}`)
+    if (expected === 200) {
+      const session = await app.prisma.session.findFirstOrThrow()
+      t.equal(session.ip, '203.0.113.9', 'and the client address is the forwarded one')
+    }
+  }
 })

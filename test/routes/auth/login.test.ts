@@ -15,7 +15,7 @@ t.test('login sets the two session cookies with every attribute, and answers wit
   t.notOk(cookies['__Host-access'].domain, '__Host- cookies have no Domain')
   t.match(cookies['__Secure-refresh'], { path: '/auth', httpOnly: true, secure: true, sameSite: 'Strict' })
   t.ok((cookies['__Secure-refresh'].maxAge ?? 0) <= 30 * 24 * 3600 && (cookies['__Secure-refresh'].maxAge ?? 0) > 29 * 24 * 3600)
-  t.match(cookies['__Host-csrf'], { path: '/', httpOnly: true, secure: true, sameSite: 'Strict' })
+  t.match(cookies['__Host-csrf'], { path: '/', httpOnly: true, secure: true, sameSite: 'Lax' })
 
   const body = res.json()
   t.same(Object.keys(body).sort(), ['csrfToken', 'expiresAt', 'user'])
