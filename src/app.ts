@@ -5,10 +5,9 @@ import { randomUUID } from 'node:crypto'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { Ajv } from 'ajv'
-import addFormats from 'ajv-formats'
 import type { DestinationStream } from 'pino'
 import type { Config } from './config.js'
+import { validatorCompiler } from './validation.js'
 
 import swagger from './plugins/external/swagger.js'
 import cookie from './plugins/external/cookie.js'
@@ -25,9 +24,13 @@ import sessionCookies from './plugins/app/cookies.js'
 import revocation from './plugins/app/revocation.js'
 import sessions from './plugins/app/sessions.js'
 import authenticate from './plugins/app/authenticate.js'
+import scopes from './plugins/app/scopes.js'
+import audit from './plugins/app/audit.js'
+import admin from './plugins/app/admin.js'
 
 import health from './routes/health.js'
 import auth from './routes/auth/index.js'
+import adminRoutes from './routes/admin/index.js'
 import secureData from './routes/secure-data.js'
 
 declare module 'fastify' {
@@ -60,31 +63,20 @@ export default async function app (fastify: FastifyInstance, { config }: { confi
 
   await fastify.register(errorHandler)
   await fastify.register(passwords)
+  await fastify.register(audit)
   await fastify.register(users)
   await fastify.register(csrf)
   await fastify.register(sessionCookies)
   await fastify.register(revocation)
   await fastify.register(sessions)
   await fastify.register(authenticate)
+  await fastify.register(scopes)
+  await fastify.register(admin)
 
   await fastify.register(health)
   await fastify.register(auth, { prefix: '/auth' })
+  await fastify.register(adminRoutes, { prefix: '/admin' })
   await fastify.register(secureData)
-}
-
-// JSON bodies are validated as sent: `{"password": 12345678}` is an error, not a string, and
-// unknown properties are refused rather than silently dropped. Query strings and path
-// parameters are text by nature, so they are converted to the types their schemas declare.
-function validatorCompiler (): FastifyServerOptions['schemaController'] {
-  const strict = new Ajv({ coerceTypes: false, removeAdditional: false, useDefaults: true, allErrors: false })
-  const converting = new Ajv({ coerceTypes: true, removeAdditional: false, useDefaults: true, allErrors: false })
-  addFormats.default(strict)
-  addFormats.default(converting)
-  return {
-    compilersFactory: {
-      buildValidator: () => ({ schema, httpPart }) => (httpPart === 'body' ? strict : converting).compile(schema)
-    }
-  }
 }
 
 export function loggerOptions (config: Config, stream?: DestinationStream): FastifyServerOptions['logger'] {

@@ -39,3 +39,15 @@ export const InvalidScope = answer(400, 'invalid_scope')
 export const UnsupportedGrantType = answer(400, 'unsupported_grant_type')
 
 export const Overloaded = answer(503, 'overloaded', 'The service is busy; retry shortly')
+
+export const LastAdmin = answer(409, 'last_admin', 'This would leave no enabled admin')
+
+/** 403 for a valid token without the scope a route needs (RFC 6750 §3.1). */
+export class InsufficientScope extends HttpError {
+  constructor (readonly scope: string) {
+    const limit = Error.stackTraceLimit
+    Error.stackTraceLimit = 0
+    super(403, 'insufficient_scope', `This requires the scope ${scope}`)
+    Error.stackTraceLimit = limit
+  }
+}

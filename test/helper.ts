@@ -142,3 +142,10 @@ export class Browser {
     return res
   }
 }
+
+/** A registered user made admin, signed in through the token endpoint. */
+export async function signedInAdmin (app: App, user = newUser()) {
+  const registered = await register(app, user)
+  await app.prisma.userRole.create({ data: { userId: registered.id, role: 'admin' } })
+  return { user: registered, tokens: await token(app, registered.username) as Tokens }
+}

@@ -5,10 +5,10 @@ import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 const server = new URL('../src/server.ts', import.meta.url).pathname
-const execArgv = process.execArgv.filter(arg => arg.includes('@tapjs/typescript'))
+export const execArgv = process.execArgv.filter(arg => arg.includes('@tapjs/typescript'))
 
 // tap's TypeScript settings (transpile-only above all: type-checking every start takes seconds).
-const tsNode = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('TS_NODE_')))
+export const tsNode = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('TS_NODE_')))
 
 export function startServer (env: Record<string, string>, cwd: string) {
   const child = spawn(process.execPath, [...execArgv, server], { cwd, env: { PATH: process.env.PATH, ...tsNode, ...env }, stdio: 'pipe' })

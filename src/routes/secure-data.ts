@@ -1,7 +1,7 @@
 // The FastAPI tutorials' example of a protected route, kept so that their clients work as is.
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { bearerSecurity, ErrorReply } from '../schemas/common.js'
+import { ErrorReply } from '../schemas/common.js'
 
 const secureData: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/secure-data', {
@@ -9,7 +9,6 @@ const secureData: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       summary: 'Any valid access token may read this',
       tags: ['example'],
-      security: bearerSecurity,
       response: { 200: Type.Object({ message: Type.String() }), 401: ErrorReply }
     }
   }, async () => ({ message: 'This is secure data!' }))

@@ -14,7 +14,4 @@ export const OAuthErrorReply = Type.Object({
 
 export const Uuid = Type.String({ format: 'uuid' })
 
-/** OpenAPI security of a route that needs an access token (bearer header, or Swagger UI's OAuth2 login). */
-export const bearerSecurity: Array<Record<string, string[]>> = [{ bearerAuth: [] }, { oauth2: [] }]
-
 export const NoContent = Type.Null({ description: 'No content' })

@@ -21,9 +21,10 @@ t.test('GET /docs/json: OpenAPI 3 with both security schemes and a schema for ev
   t.ok(doc.components.securitySchemes.oauth2.flows.password.scopes['users:read'])
 
   const expected = ['/auth/register', '/auth/token', '/auth/refresh', '/auth/login', '/auth/csrf', '/auth/revoke', '/auth/me', '/auth/logout',
-    '/auth/logout-all', '/auth/password', '/auth/sessions', '/auth/sessions/{id}', '/secure-data', '/health', '/ready']
+    '/auth/logout-all', '/auth/password', '/auth/sessions', '/auth/sessions/{id}', '/secure-data', '/health', '/ready',
+    '/admin/users', '/admin/users/{id}', '/admin/users/{id}/sessions/revoke', '/admin/audit']
   t.same(expected.filter(p => doc.paths[p] === undefined), [], 'every route is documented')
-  const withoutBody = new Set(['post /auth/logout', 'post /auth/logout-all'])
+  const withoutBody = new Set(['post /auth/logout', 'post /auth/logout-all', 'post /admin/users/{id}/sessions/revoke'])
   t.notOk(doc.paths['/'] ?? doc.paths['/app.js'], 'the page\'s files are not API routes')
   for (const [path, methods] of Object.entries<Record<string, any>>(doc.paths)) {
     for (const [method, op] of Object.entries<any>(methods)) {
@@ -38,7 +39,7 @@ t.test('GET /docs/json: OpenAPI 3 with both security schemes and a schema for ev
   const tokenBody = doc.paths['/auth/token'].post.requestBody.content
   t.ok(tokenBody['application/x-www-form-urlencoded'], 'the token endpoint takes forms')
   t.ok(tokenBody['application/json'], 'and JSON')
-  t.same(doc.paths['/auth/me'].get.security, [{ bearerAuth: [] }, { oauth2: [] }])
+  t.same(doc.paths['/auth/me'].get.security, [{ bearerAuth: [] }, { oauth2: ['profile'] }])
 })
 
 t.test('the Swagger UI Authorize flow: a password-grant form at the tokenUrl', async t => {

@@ -6,7 +6,7 @@ import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { HttpError } from '../../errors.js'
+import { HttpError, InsufficientScope } from '../../errors.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -56,6 +56,9 @@ export default fp(async function errorHandler (app) {
     const status = err.statusCode ?? 500
     const own = err instanceof HttpError
 
+    if (err instanceof InsufficientScope) {
+      reply.header('www-authenticate', `${REALM}, error="insufficient_scope", scope="${err.scope}"`)
+    }
     if (status >= 400 && status < 500) {
       const error = own ? err.code : (BY_STATUS[status] ?? 'invalid_request')
       request.log.info({ error, status, reason: err.message }, 'request refused')

@@ -11,11 +11,9 @@ import { withRoles, flattenUser, type User } from './users.js'
 import { MAX_PASSWORD_BYTES } from './passwords.js'
 import type { DenyEntry } from './revocation.js'
 import type { SessionView } from '../../schemas/session.js'
+import type { clientOf } from './audit.js'
 
-export interface ClientInfo {
-  ip: string
-  userAgent: string | undefined
-}
+export type ClientInfo = ReturnType<typeof clientOf>
 
 export interface IssuedTokens {
   user: User
@@ -37,11 +35,13 @@ declare module 'fastify' {
        * among those the user's roles grant. Null when the credentials are wrong, whichever part;
        * throws invalid_scope when nothing asked for can be granted.
        */
-      login (login: string, password: string, requested: string[] | undefined, client: ClientInfo): Promise<IssuedTokens | null>
+      login (login: string, password: string, requested: string[] | undefined, client: ClientInfo & { via: 'api' | 'browser' }): Promise<IssuedTokens | null>
       /** The id of the live session a refresh token belongs to, without using the token. */
       sessionOf (refreshToken: string): Promise<string | null>
       /** Rotates a refresh token. Throws invalid_grant (and ends the session on a reuse) or invalid_scope. */
-      refresh (refreshToken: string, requested: string[] | undefined): Promise<IssuedTokens>
+      refresh (refreshToken: string, requested: string[] | undefined, client: ClientInfo): Promise<IssuedTokens>
+      /** Revokes every live session of a user inside the caller's transaction; remember() the result once committed. */
+      revokeUserSessions (tx: Prisma.TransactionClient, userId: string): Promise<DenyEntry[]>
       /** The user's sessions that are neither revoked nor expired, most recently used first. */
       list (userId: string): Promise<Session[]>
       /** Ends one of the user's live sessions; false if there is no such live session. */
@@ -70,8 +70,6 @@ export function toSessionView (session: Session, currentId: string): SessionView
   }
 }
 
-// A user agent is informational; bound what one client can make us store.
-const MAX_USER_AGENT = 512
 // Denylist entries outlive their tokens by this much, for clocks that disagree a little.
 const CLOCK_MARGIN_MS = 60_000
 
@@ -82,7 +80,7 @@ type Rotation =
   | { outcome: 'invalid_scope' }
 
 export default fp(async function sessions (app) {
-  const { prisma, config, revocation, users } = app
+  const { prisma, config, revocation, users, audit } = app
   const ttl = config.ACCESS_TOKEN_TTL
 
   function issue (user: User, session: Session, scopes: Scope[], refreshToken: string): IssuedTokens {
@@ -134,7 +132,7 @@ export default fp(async function sessions (app) {
         userId: user.id,
         scope: scopes.join(' '),
         ip: client.ip,
-        userAgent: client.userAgent?.slice(0, MAX_USER_AGENT),
+        userAgent: client.userAgent,
         expiresAt: new Date(now + config.SESSION_TTL * 1000),
         refreshTokens: {
           create: {
@@ -148,14 +146,24 @@ export default fp(async function sessions (app) {
   }
 
   app.decorate('sessions', {
-    async login (login: string, password: string, requested: string[] | undefined, client: ClientInfo) {
+    async login (login: string, password: string, requested: string[] | undefined, client: ClientInfo & { via: 'api' | 'browser' }) {
+      const { via, ...where } = client
       // bcrypt would compare only the first 72 bytes: such a password was never accepted.
-      const user = Buffer.byteLength(password) > MAX_PASSWORD_BYTES ? null : await users.checkCredentials(login, password)
-      if (user === null) return null
+      const { user, accountId } = Buffer.byteLength(password) > MAX_PASSWORD_BYTES
+        ? { user: null, accountId: null }
+        : await users.checkCredentials(login, password)
+      if (user === null) {
+        await audit.record({ type: 'login_failed', userId: accountId, ...where, detail: { via } })
+        return null
+      }
       const scopes = narrowScopes(grantedScopes(user.roles), requested)
       if (scopes === undefined) throw new InvalidScope('None of the requested scopes can be granted')
-      return await start(user, scopes, client)
+      const issued = await start(user, scopes, where)
+      await audit.record({ type: 'login_succeeded', userId: user.id, sessionId: issued.session.id, ...where, detail: { via, scope: issued.scope } })
+      return issued
     },
+
+    revokeUserSessions: (tx: Prisma.TransactionClient, userId: string) => revokeWhere(tx, { userId }, Date.now()),
 
     async sessionOf (refreshToken: string) {
       const token = await prisma.refreshToken.findUnique({
@@ -166,7 +174,7 @@ export default fp(async function sessions (app) {
       return session === undefined || session.revokedAt !== null || session.expiresAt.getTime() <= Date.now() ? null : session.id
     },
 
-    async refresh (presented: string, requested: string[] | undefined) {
+    async refresh (presented: string, requested: string[] | undefined, client: ClientInfo) {
       // One transaction, IMMEDIATE and alone on the connection (src/db/adapter.ts): concurrent
       // rotations of one token, from this process or another, run one after the other.
       const rotation = await prisma.$transaction(async (tx): Promise<Rotation> => {
@@ -209,6 +217,7 @@ export default fp(async function sessions (app) {
         }
         // Past it, someone is replaying a token that was rotated away: end the whole session.
         const revoked = await revokeWhere(tx, { id: session.id }, now)
+        await audit.record({ type: 'refresh_reuse_detected', userId: user.id, sessionId: session.id, ...client }, tx)
         return { outcome: 'reused', revoked, userId: user.id, sessionId: session.id }
       })
 
@@ -250,4 +259,4 @@ export default fp(async function sessions (app) {
 
     revokeAccessToken: (accessToken: { jti: string, exp: number }) => revocation.deny([jtiEntry(accessToken)])
   })
-}, { name: 'sessions', dependencies: ['prisma', 'jwt', 'revocation', 'users'] })
+}, { name: 'sessions', dependencies: ['prisma', 'jwt', 'revocation', 'users', 'audit'] })

@@ -23,8 +23,11 @@ declare module 'fastify' {
       /** Throws invalid_password, username_taken or email_taken. */
       create (input: NewUser): Promise<User>
       findById (id: string): Promise<User | null>
-      /** The enabled user with this username (or email) and password, else null. */
-      checkCredentials (login: string, password: string): Promise<User | null>
+      /**
+       * The enabled user with this username (or email) and password, else null; and, for the
+       * audit trail only, the id of the account the login named, if there is one.
+       */
+      checkCredentials (login: string, password: string): Promise<{ user: User | null, accountId: string | null }>
       /** Throws wrong_password or invalid_password. */
       changePassword (userId: string, current: string, next: string): Promise<void>
     }
@@ -95,9 +98,10 @@ export default fp(async function users (app) {
       // password matched, so that their lookup cannot tell the two cases apart.
       const row = await prisma.user.findUnique({ where: loginFilter(login), select: { id: true, passwordHash: true, disabled: true } })
       const match = await passwords.verify(password, row?.passwordHash ?? null)
-      if (row === null || !match || row.disabled) return null
+      const accountId = row?.id ?? null
+      if (row === null || !match || row.disabled) return { user: null, accountId }
       const user = await prisma.user.findUnique({ where: { id: row.id }, include: withRoles })
-      return user === null ? null : flattenUser(user)
+      return { user: user === null ? null : flattenUser(user), accountId }
     },
 
     async changePassword (userId: string, current: string, next: string) {

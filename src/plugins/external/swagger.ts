@@ -5,8 +5,26 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { SCOPE_DESCRIPTIONS } from '../../roles.js'
 
+type Hook = ((...args: never[]) => unknown) & { requiredScopes?: string[] }
+
 export default fp(async function openapi (app) {
   await app.register(swagger, {
+    // A route that runs app.authenticate needs a token; the scopes its app.requireScopes hook
+    // asks for are the OAuth2 scheme's. Derived from the hooks, so the document cannot drift.
+    transform: ({ schema, url, route }) => {
+      const hooks = [route.onRequest, route.preHandler].flat().filter(h => h !== undefined) as Hook[]
+      if (!hooks.includes(app.authenticate as unknown as Hook)) return { schema, url }
+      const scopes = hooks.flatMap(hook => hook.requiredScopes ?? [])
+      const needs = scopes.length > 0 ? `Requires the scope ${scopes.join(' ')}.` : 'Requires any valid access token.'
+      return {
+        url,
+        schema: {
+          ...schema,
+          description: [schema.description, needs].filter(Boolean).join('\n\n'),
+          security: [{ bearerAuth: [] }, { oauth2: scopes }]
+        }
+      }
+    },
     openapi: {
       openapi: '3.0.3',
       info: {

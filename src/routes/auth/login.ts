@@ -8,6 +8,7 @@ import { BrowserSession, LoginRequest } from '../../schemas/session.js'
 import { parseScope } from '../../roles.js'
 import { ANONYMOUS } from '../../plugins/app/csrf.js'
 import { InvalidCredentials } from '../../errors.js'
+import { clientOf } from '../../plugins/app/audit.js'
 
 const login: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(formbody)
@@ -24,7 +25,7 @@ const login: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     app.verifyCsrf(request, ANONYMOUS)
     const { username, password, scope } = request.body
-    const issued = await app.sessions.login(username, password, parseScope(scope), { ip: request.ip, userAgent: request.headers['user-agent'] })
+    const issued = await app.sessions.login(username, password, parseScope(scope), { ...clientOf(request), via: 'browser' })
     if (issued === null) throw new InvalidCredentials()
     return reply.startBrowserSession(issued, { rotateCsrf: true })
   })

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { bearerSecurity, ErrorReply, NoContent } from '../../schemas/common.js'
+import { ErrorReply, NoContent } from '../../schemas/common.js'
 import { hasBearer } from '../../plugins/app/authenticate.js'
+import { clientOf } from '../../plugins/app/audit.js'
 
 const logout: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/logout', {
@@ -8,12 +9,12 @@ const logout: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       summary: 'End this session: its access and refresh tokens stop working at once',
       tags: ['sessions'],
-      security: bearerSecurity,
       response: { 204: NoContent, 401: ErrorReply, 403: ErrorReply }
     }
   }, async (request, reply) => {
     const { id, sessionId, tokenId, expiresAt } = request.user
     await app.sessions.logout(id, sessionId, { jti: tokenId, exp: expiresAt })
+    await app.audit.record({ type: 'logout', userId: id, sessionId, ...clientOf(request) })
     if (!hasBearer(request)) reply.clearSessionCookies()
     return reply.code(204).send(null)
   })
@@ -23,11 +24,11 @@ const logout: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       summary: 'End every session of this user, this one included',
       tags: ['sessions'],
-      security: bearerSecurity,
       response: { 204: NoContent, 401: ErrorReply, 403: ErrorReply }
     }
   }, async (request, reply) => {
-    await app.sessions.endAll(request.user.id)
+    const ended = await app.sessions.endAll(request.user.id)
+    await app.audit.record({ type: 'logout_all', userId: request.user.id, sessionId: request.user.sessionId, ...clientOf(request), detail: { sessionsEnded: ended } })
     if (!hasBearer(request)) reply.clearSessionCookies()
     return reply.code(204).send(null)
   })

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { bearerSecurity, ErrorReply } from '../../schemas/common.js'
+import { ErrorReply } from '../../schemas/common.js'
 import { PublicUser } from '../../schemas/user.js'
 import { toPublicUser } from '../../plugins/app/users.js'
 import { toSessionView } from '../../plugins/app/sessions.js'
@@ -16,10 +16,10 @@ const Me = Type.Object({
 const me: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/me', {
     onRequest: app.authenticate,
+    preHandler: app.requireScopes('profile'),
     schema: {
       summary: 'The signed-in user, the token\'s scopes and its session',
       tags: ['auth'],
-      security: bearerSecurity,
       response: { 200: Me, 401: ErrorReply }
     }
   }, async (request) => {

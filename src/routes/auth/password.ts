@@ -1,14 +1,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { bearerSecurity, ErrorReply, NoContent } from '../../schemas/common.js'
+import { ErrorReply, NoContent } from '../../schemas/common.js'
 import { PasswordChange } from '../../schemas/user.js'
+import { clientOf } from '../../plugins/app/audit.js'
 
 const password: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/password', {
     onRequest: app.authenticate,
+    preHandler: app.requireScopes('profile'),
     schema: {
       summary: 'Change your password; every other session ends',
       tags: ['auth'],
-      security: bearerSecurity,
       body: PasswordChange,
       response: { 204: NoContent, 400: ErrorReply, 401: ErrorReply }
     }
@@ -16,7 +17,8 @@ const password: FastifyPluginAsyncTypebox = async (app) => {
     const { id, sessionId } = request.user
     await app.users.changePassword(id, request.body.currentPassword, request.body.newPassword)
     // After the change: a login with the old password can no longer open a session to survive this.
-    await app.sessions.endAll(id, sessionId)
+    const ended = await app.sessions.endAll(id, sessionId)
+    await app.audit.record({ type: 'password_changed', userId: id, sessionId, ...clientOf(request), detail: { sessionsEnded: ended } })
     return reply.code(204).send(null)
   })
 }

@@ -9,6 +9,7 @@ import { BrowserSession } from '../../schemas/session.js'
 import { parseScope } from '../../roles.js'
 import { InvalidGrant } from '../../errors.js'
 import { tokenResponse } from './token.js'
+import { clientOf } from '../../plugins/app/audit.js'
 
 const refresh: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/refresh', {
@@ -26,7 +27,7 @@ const refresh: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const requested = parseScope(request.body?.scope)
     const presented = request.body?.refresh_token
-    if (presented !== undefined) return tokenResponse(await app.sessions.refresh(presented, requested))
+    if (presented !== undefined) return tokenResponse(await app.sessions.refresh(presented, requested, clientOf(request)))
 
     const cookie = request.refreshCookie()
     const session = cookie === undefined ? null : await app.sessions.sessionOf(cookie)
@@ -36,7 +37,7 @@ const refresh: FastifyPluginAsyncTypebox = async (app) => {
     }
     app.verifyCsrf(request, session)
     try {
-      return reply.startBrowserSession(await app.sessions.refresh(cookie, requested))
+      return reply.startBrowserSession(await app.sessions.refresh(cookie, requested, clientOf(request)))
     } catch (err) {
       // A dead session's cookies are of no more use to the browser.
       if (err instanceof InvalidGrant) reply.clearSessionCookies()

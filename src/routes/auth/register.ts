@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ErrorReply } from '../../schemas/common.js'
 import { PublicUser, RegisterBody } from '../../schemas/user.js'
 import { toPublicUser } from '../../plugins/app/users.js'
+import { clientOf } from '../../plugins/app/audit.js'
 
 const register: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/register', {
@@ -17,6 +18,7 @@ const register: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     const user = await app.users.create(request.body)
+    await app.audit.record({ type: 'user_created', userId: user.id, ...clientOf(request), detail: { via: 'register', roles: user.roles } })
     return reply.code(201).send(toPublicUser(user))
   })
 }

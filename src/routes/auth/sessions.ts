@@ -1,17 +1,18 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { bearerSecurity, ErrorReply, NoContent } from '../../schemas/common.js'
+import { ErrorReply, NoContent } from '../../schemas/common.js'
 import { NotFound } from '../../errors.js'
 import { SessionView } from '../../schemas/session.js'
 import { toSessionView } from '../../plugins/app/sessions.js'
+import { clientOf } from '../../plugins/app/audit.js'
 
 const sessions: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/sessions', {
     onRequest: app.authenticate,
+    preHandler: app.requireScopes('profile'),
     schema: {
       summary: 'Your live sessions, most recently used first',
       tags: ['sessions'],
-      security: bearerSecurity,
       response: { 200: Type.Object({ sessions: Type.Array(SessionView) }), 401: ErrorReply }
     }
   }, async (request) => {
@@ -21,16 +22,17 @@ const sessions: FastifyPluginAsyncTypebox = async (app) => {
 
   app.delete('/sessions/:id', {
     onRequest: app.authenticate,
+    preHandler: app.requireScopes('profile'),
     schema: {
       summary: 'End one of your sessions',
       tags: ['sessions'],
-      security: bearerSecurity,
       params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
       response: { 204: NoContent, 401: ErrorReply, 404: ErrorReply }
     }
   }, async (request, reply) => {
     // Another user's session is as unknown as one that never existed.
     if (!await app.sessions.end(request.user.id, request.params.id)) throw new NotFound('No such live session')
+    await app.audit.record({ type: 'session_ended', userId: request.user.id, sessionId: request.params.id, ...clientOf(request) })
     return reply.code(204).send(null)
   })
 }

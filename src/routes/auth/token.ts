@@ -8,6 +8,7 @@ import { TokenRequest, TokenResponse } from '../../schemas/token.js'
 import { parseScope } from '../../roles.js'
 import type { IssuedTokens } from '../../plugins/app/sessions.js'
 import { InvalidGrant, InvalidRequest, UnsupportedGrantType } from '../../errors.js'
+import { clientOf } from '../../plugins/app/audit.js'
 
 export const tokenResponse = (issued: IssuedTokens) => ({
   access_token: issued.accessToken,
@@ -45,12 +46,12 @@ const token: FastifyPluginAsyncTypebox = async (app) => {
 
     if (grant === 'refresh_token') {
       if (missing(refreshToken)) throw new InvalidRequest('refresh_token is required')
-      return tokenResponse(await app.sessions.refresh(refreshToken, requested))
+      return tokenResponse(await app.sessions.refresh(refreshToken, requested, clientOf(request)))
     }
     if (grant !== 'password') throw new UnsupportedGrantType('grant_type must be password or refresh_token')
     if (missing(username) || missing(password)) throw new InvalidRequest('username and password are required')
 
-    const issued = await app.sessions.login(username, password, requested, { ip: request.ip, userAgent: request.headers['user-agent'] })
+    const issued = await app.sessions.login(username, password, requested, { ...clientOf(request), via: 'api' })
     if (issued === null) throw new InvalidGrant('Invalid username or password')
     return tokenResponse(issued)
   })

@@ -1,0 +1,22 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { ErrorReply } from '../../schemas/common.js'
+import { AuditPage, AuditQuery } from '../../schemas/admin.js'
+
+const audit: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/audit', {
+    onRequest: app.authenticate,
+    preHandler: app.requireScopes('users:read'),
+    schema: {
+      summary: 'The audit trail, newest first, a page at a time',
+      tags: ['admin'],
+      querystring: AuditQuery,
+      response: { 200: AuditPage, 400: ErrorReply, 401: ErrorReply, 403: ErrorReply }
+    }
+  }, async (request) => {
+    const { limit, cursor, userId, type } = request.query
+    const { events, next } = await app.audit.list({ limit, before: cursor, userId, type })
+    return { events, nextCursor: next }
+  })
+}
+
+export default audit

@@ -1,0 +1,77 @@
+import { Type } from '@sinclair/typebox'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
+import { ErrorReply, NoContent } from '../../schemas/common.js'
+import { UserChange, UserDetail, UserId, UserPage, UserQuery, AdminUser } from '../../schemas/admin.js'
+import { toSessionView } from '../../plugins/app/sessions.js'
+import { clientOf } from '../../plugins/app/audit.js'
+
+const errors = { 400: ErrorReply, 401: ErrorReply, 403: ErrorReply }
+const actor = (request: FastifyRequest) => ({ id: request.user.id, ...clientOf(request) })
+
+const users: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/users', {
+    onRequest: app.authenticate,
+    preHandler: app.requireScopes('users:read'),
+    schema: {
+      summary: 'List users, oldest first, a page at a time',
+      tags: ['admin'],
+      querystring: UserQuery,
+      response: { 200: UserPage, ...errors }
+    }
+  }, async (request) => app.admin.list(request.query))
+
+  app.get('/users/:id', {
+    onRequest: app.authenticate,
+    preHandler: app.requireScopes('users:read'),
+    schema: {
+      summary: 'One user and their live sessions',
+      tags: ['admin'],
+      params: UserId,
+      response: { 200: UserDetail, 404: ErrorReply, ...errors }
+    }
+  }, async (request) => {
+    const { user, sessions } = await app.admin.get(request.params.id)
+    return { user, sessions: sessions.map(session => toSessionView(session, request.user.sessionId)) }
+  })
+
+  app.patch('/users/:id', {
+    onRequest: app.authenticate,
+    preHandler: app.requireScopes('users:write'),
+    schema: {
+      summary: 'Set roles or disabled',
+      description: 'Disabling ends every session of the user at once. No change may leave the service without an enabled admin (409 last_admin).',
+      tags: ['admin'],
+      params: UserId,
+      body: UserChange,
+      response: { 200: AdminUser, 404: ErrorReply, 409: ErrorReply, ...errors }
+    }
+  }, async (request) => app.admin.update(actor(request), request.params.id, request.body))
+
+  app.delete('/users/:id', {
+    onRequest: app.authenticate,
+    preHandler: app.requireScopes('users:write'),
+    schema: {
+      summary: 'Delete a user; their sessions and tokens stop working at once',
+      tags: ['admin'],
+      params: UserId,
+      response: { 204: NoContent, 404: ErrorReply, 409: ErrorReply, ...errors }
+    }
+  }, async (request, reply) => {
+    await app.admin.remove(actor(request), request.params.id)
+    return reply.code(204).send(null)
+  })
+
+  app.post('/users/:id/sessions/revoke', {
+    onRequest: app.authenticate,
+    preHandler: app.requireScopes('sessions:revoke'),
+    schema: {
+      summary: 'End every session of a user',
+      tags: ['admin'],
+      params: UserId,
+      response: { 200: Type.Object({ sessionsEnded: Type.Integer() }), 404: ErrorReply, ...errors }
+    }
+  }, async (request) => ({ sessionsEnded: await app.admin.endSessions(actor(request), request.params.id) }))
+}
+
+export default users

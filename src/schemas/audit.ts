@@ -1,0 +1,21 @@
+import { Type, type Static } from '@sinclair/typebox'
+
+export const AUDIT_TYPES = [
+  'user_created', 'login_succeeded', 'login_failed', 'refresh_reuse_detected', 'logout', 'logout_all',
+  'session_ended', 'password_changed', 'roles_changed', 'user_disabled', 'user_enabled', 'user_deleted',
+  'sessions_revoked'
+] as const
+export type AuditType = typeof AUDIT_TYPES[number]
+
+export const AuditEventView = Type.Object({
+  id: Type.Integer({ description: 'Increasing: newer events have larger ids' }),
+  at: Type.String({ format: 'date-time' }),
+  type: Type.Union(AUDIT_TYPES.map(type => Type.Literal(type))),
+  userId: Type.Union([Type.String(), Type.Null()], { description: 'The account the event is about' }),
+  actorId: Type.Union([Type.String(), Type.Null()], { description: 'Who acted, when that was someone else' }),
+  sessionId: Type.Union([Type.String(), Type.Null()]),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  userAgent: Type.Union([Type.String(), Type.Null()]),
+  detail: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()])
+}, { title: 'Audit event' })
+export type AuditEventView = Static<typeof AuditEventView>

@@ -1,0 +1,62 @@
+import t from 'tap'
+import { bearer, build, PASSWORD, refresh, register, signedIn, signedInAdmin, token } from '../../helper.js'
+
+t.test('a token without the scope a route needs: 403 with the exact challenge', async t => {
+  const app = await build(t)
+  const { tokens } = await signedIn(app)
+  const res = await app.inject({ url: '/admin/users', headers: bearer(tokens.access_token) })
+  t.equal(res.statusCode, 403)
+  t.same(res.json(), { error: 'insufficient_scope', message: 'This requires the scope users:read' })
+  t.equal(res.headers['www-authenticate'], 'Bearer realm="authd", error="insufficient_scope", scope="users:read"')
+})
+
+t.test('scopes at login: the intersection of what was asked and what the roles grant', async t => {
+  const app = await build(t)
+  const { user } = await signedInAdmin(app)
+  const narrowed = await token(app, user.username, PASSWORD, { scope: 'users:read' })
+  t.equal(narrowed.scope, 'users:read')
+  t.equal((await app.inject({ url: '/admin/users', headers: bearer(narrowed.access_token) })).statusCode, 200)
+  const me = await app.inject({ url: '/auth/me', headers: bearer(narrowed.access_token) })
+  t.equal(me.statusCode, 403, 'a token narrowed away from profile cannot read the profile')
+  t.equal(me.headers['www-authenticate'], 'Bearer realm="authd", error="insufficient_scope", scope="profile"')
+
+  const plain = await register(app)
+  const denied = await app.inject({ method: 'POST', url: '/auth/token', payload: { username: plain.username, password: PASSWORD, scope: 'users:write' } })
+  t.same(denied.json(), { error: 'invalid_scope', error_description: 'None of the requested scopes can be granted' })
+})
+
+t.test('the browser login takes a scope too', async t => {
+  const app = await build(t)
+  const { user } = await signedInAdmin(app)
+  const { Browser } = await import('../../helper.js')
+  const browser = new Browser(app)
+  await browser.request('GET', '/auth/csrf')
+  const res = await browser.request('POST', '/auth/login', { payload: { username: user.username, password: PASSWORD, scope: 'profile' } })
+  t.equal(res.statusCode, 200)
+  t.equal((await browser.request('GET', '/auth/me')).json().scopes.join(' '), 'profile')
+  t.equal((await browser.request('GET', '/admin/users')).statusCode, 403)
+})
+
+t.test('after an admin removes a role, the next refresh carries fewer scopes', async t => {
+  const app = await build(t)
+  const boss = await signedInAdmin(app)
+  const { user, tokens } = await signedInAdmin(app)
+  t.equal(tokens.scope, 'profile users:read users:write sessions:revoke')
+  const res = await app.inject({ method: 'PATCH', url: `/admin/users/${user.id}`, headers: bearer(boss.tokens.access_token), payload: { roles: ['user'] } })
+  t.equal(res.statusCode, 200)
+  const next = await refresh(app, tokens.refresh_token)
+  t.equal(next.json().scope, 'profile')
+  t.equal((await app.inject({ url: '/admin/users', headers: bearer(next.json().access_token) })).statusCode, 403)
+})
+
+t.test('the OpenAPI document shows the scopes each route needs', async t => {
+  const app = await build(t)
+  const doc = (await app.inject('/docs/json')).json()
+  t.same(doc.paths['/admin/users'].get.security, [{ bearerAuth: [] }, { oauth2: ['users:read'] }])
+  t.same(doc.paths['/admin/users/{id}'].patch.security, [{ bearerAuth: [] }, { oauth2: ['users:write'] }])
+  t.same(doc.paths['/admin/users/{id}/sessions/revoke'].post.security, [{ bearerAuth: [] }, { oauth2: ['sessions:revoke'] }])
+  t.same(doc.paths['/auth/me'].get.security, [{ bearerAuth: [] }, { oauth2: ['profile'] }])
+  t.same(doc.paths['/secure-data'].get.security, [{ bearerAuth: [] }, { oauth2: [] }])
+  t.match(doc.paths['/admin/audit'].get.description, /Requires the scope users:read/)
+  t.notOk(doc.paths['/auth/token'].post.security, 'open routes need nothing')
+})

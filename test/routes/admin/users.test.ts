@@ -1,0 +1,167 @@
+import t from 'tap'
+import { bearer, Browser, build, decodeJwt, newUser, PASSWORD, refresh, register, signedIn, signedInAdmin, statusWith, token, type App } from '../../helper.js'
+
+const as = (app: App, accessToken: string | undefined, method: string, url: string, payload?: object) =>
+  app.inject({ method: method as 'GET', url, payload, headers: accessToken === undefined ? {} : bearer(accessToken) })
+
+t.test('every admin route: 401 without a token, 403 with a user token, works with an admin token', async t => {
+  const app = await build(t)
+  const admin = await signedInAdmin(app)
+  const user = await signedIn(app)
+  const target = await register(app)
+  const routes: Array<[string, string, object | undefined, number]> = [
+    ['GET', '/admin/users', undefined, 200],
+    ['GET', `/admin/users/${target.id}`, undefined, 200],
+    ['PATCH', `/admin/users/${target.id}`, { roles: ['user'] }, 200],
+    ['POST', `/admin/users/${target.id}/sessions/revoke`, undefined, 200],
+    ['GET', '/admin/audit', undefined, 200],
+    ['DELETE', `/admin/users/${target.id}`, undefined, 204]
+  ]
+  for (const [method, url, payload, ok] of routes) {
+    t.equal((await as(app, undefined, method, url, payload)).statusCode, 401, `${method} ${url} without a token`)
+    const forbidden = await as(app, user.tokens.access_token, method, url, payload)
+    t.equal(forbidden.statusCode, 403, `${method} ${url} with a user token`)
+    t.equal(forbidden.json().error, 'insufficient_scope')
+    t.equal((await as(app, admin.tokens.access_token, method, url, payload)).statusCode, ok, `${method} ${url} with an admin token`)
+  }
+})
+
+t.test('GET /admin/users: pages with a cursor, filters by prefix, role and disabled', async t => {
+  const app = await build(t)
+  const admin = await signedInAdmin(app, newUser({ username: 'zadmin', email: 'zadmin@example.com' }))
+  for (let i = 0; i < 7; i++) await register(app, newUser({ username: `page${i}`, email: `page${i}@corp.example` }))
+  await app.prisma.user.updateMany({ where: { username: { in: ['page1', 'page4'] } }, data: { disabled: true } })
+
+  const seen: string[] = []
+  let cursor: string | null = null
+  let pages = 0
+  do {
+    const res = await as(app, admin.tokens.access_token, 'GET', `/admin/users?limit=3${cursor === null ? '' : `&cursor=${cursor}`}`)
+    t.equal(res.statusCode, 200)
+    const body = res.json()
+    t.ok(body.users.length <= 3)
+    seen.push(...body.users.map((u: { username: string }) => u.username))
+    cursor = body.nextCursor
+    pages++
+  } while (cursor !== null)
+  t.equal(pages, 3, '8 users, 3 to a page')
+  t.same(seen, ['zadmin', 'page0', 'page1', 'page2', 'page3', 'page4', 'page5', 'page6'], 'each once, oldest first')
+
+  const get = async (query: string) => (await as(app, admin.tokens.access_token, 'GET', `/admin/users?${query}`)).json()
+  t.equal((await get('username=PAGE')).users.length, 7, 'prefixes are case-insensitive')
+  t.same((await get('email=page3@')).users.map((u: { username: string }) => u.username), ['page3'])
+  t.same((await get('role=admin')).users.map((u: { username: string }) => u.username), ['zadmin'])
+  t.same((await get('disabled=true')).users.map((u: { username: string }) => u.username), ['page1', 'page4'])
+  t.equal((await get('disabled=false&username=page')).users.length, 5)
+  const first = (await get('limit=1')).users[0]
+  t.same(Object.keys(first).sort(), ['createdAt', 'disabled', 'email', 'id', 'roles', 'updatedAt', 'username'])
+
+  for (const query of ['limit=0', 'limit=101', 'limit=ten', 'cursor=garbage', 'role=root', 'disabled=maybe', 'unknown=1']) {
+    const res = await as(app, admin.tokens.access_token, 'GET', `/admin/users?${query}`)
+    t.equal(res.statusCode, 400, query)
+    t.equal(res.json().error, 'invalid_request', query)
+  }
+})
+
+t.test('GET /admin/users/:id shows the user and their live sessions; an unknown id is a 404', async t => {
+  const app = await build(t)
+  const admin = await signedInAdmin(app)
+  const { user, tokens } = await signedIn(app)
+  const res = await as(app, admin.tokens.access_token, 'GET', `/admin/users/${user.id}`)
+  t.equal(res.statusCode, 200)
+  t.match(res.json(), { user: { id: user.id, username: user.username, disabled: false } })
+  t.same(res.json().sessions.map((s: { id: string }) => s.id), [decodeJwt(tokens.access_token).payload.sid])
+  t.notOk('passwordHash' in res.json().user)
+  t.equal((await as(app, admin.tokens.access_token, 'GET', '/admin/users/no-such-user')).statusCode, 404)
+})
+
+t.test('disabling a user kills their live token on the next request and refuses their logins', async t => {
+  const app = await build(t)
+  const admin = await signedInAdmin(app)
+  const { user, tokens } = await signedIn(app)
+  const browser = new Browser(app)
+  await browser.login(user.username)
+  t.equal(await statusWith(app, tokens.access_token), 200)
+
+  const res = await as(app, admin.tokens.access_token, 'PATCH', `/admin/users/${user.id}`, { disabled: true })
+  t.equal(res.statusCode, 200)
+  t.equal(res.json().disabled, true)
+  t.equal(await statusWith(app, tokens.access_token), 401, 'the bearer token is refused at once')
+  t.equal((await browser.request('GET', '/auth/me')).statusCode, 401, 'the browser session too')
+  t.equal((await refresh(app, tokens.refresh_token)).statusCode, 400)
+  const login = await app.inject({ method: 'POST', url: '/auth/token', payload: { username: user.username, password: PASSWORD } })
+  t.equal(login.json().error, 'invalid_grant', 'login is refused')
+
+  const enabled = await as(app, admin.tokens.access_token, 'PATCH', `/admin/users/${user.id}`, { disabled: false })
+  t.equal(enabled.json().disabled, false)
+  t.equal((await app.inject({ method: 'POST', url: '/auth/token', payload: { username: user.username, password: PASSWORD } })).statusCode, 200)
+})
+
+t.test('PATCH validates what it is given', async t => {
+  const app = await build(t)
+  const admin = await signedInAdmin(app)
+  const user = await register(app)
+  for (const payload of [{}, { roles: ['root'] }, { roles: ['user', 'user'] }, { roles: 'admin' }, { disabled: 'yes' }, { email: 'x@example.com' }]) {
+    const res = await as(app, admin.tokens.access_token, 'PATCH', `/admin/users/${user.id}`, payload)
+    t.equal(res.statusCode, 400, JSON.stringify(payload))
+    t.equal(res.json().error, 'invalid_request')
+  }
+  const promoted = await as(app, admin.tokens.access_token, 'PATCH', `/admin/users/${user.id}`, { roles: ['admin', 'user'] })
+  t.same(promoted.json().roles, ['admin', 'user'])
+  t.equal((await as(app, admin.tokens.access_token, 'PATCH', '/admin/users/nobody', { disabled: true })).statusCode, 404)
+})
+
+t.test('the last enabled admin cannot lose the role, be disabled or deleted', async t => {
+  const app = await build(t)
+  const { user, tokens } = await signedInAdmin(app)
+  for (const [method, payload] of [['PATCH', { roles: ['user'] }], ['PATCH', { disabled: true }], ['DELETE', undefined]] as const) {
+    const res = await as(app, tokens.access_token, method, `/admin/users/${user.id}`, payload)
+    t.equal(res.statusCode, 409, `${method} ${JSON.stringify(payload)}`)
+    t.same(res.json(), { error: 'last_admin', message: 'This would leave no enabled admin' })
+  }
+  const row = await app.prisma.user.findUniqueOrThrow({ where: { id: user.id }, include: { roles: true } })
+  t.equal(row.disabled, false)
+  t.same(row.roles.map(r => r.role).sort(), ['admin', 'user'])
+
+  const second = await signedInAdmin(app)
+  t.equal((await as(app, tokens.access_token, 'PATCH', `/admin/users/${user.id}`, { roles: ['user'] })).statusCode, 200, 'with another admin, it may step down')
+  t.equal((await as(app, second.tokens.access_token, 'PATCH', `/admin/users/${second.user.id}`, { disabled: true })).statusCode, 409, 'and the other one is now the last')
+})
+
+t.test('DELETE removes the user and everything of theirs; their tokens die at once', async t => {
+  const app = await build(t)
+  const admin = await signedInAdmin(app)
+  const { user, tokens } = await signedIn(app)
+  const res = await as(app, admin.tokens.access_token, 'DELETE', `/admin/users/${user.id}`)
+  t.equal(res.statusCode, 204)
+  t.equal(await statusWith(app, tokens.access_token), 401)
+  t.equal(await app.prisma.user.count({ where: { id: user.id } }), 0)
+  t.equal(await app.prisma.session.count({ where: { userId: user.id } }), 0)
+  t.ok(await app.prisma.deniedToken.count({ where: { value: decodeJwt(tokens.access_token).payload.sid } }), 'the session id stays denied')
+  t.equal((await as(app, admin.tokens.access_token, 'DELETE', `/admin/users/${user.id}`)).statusCode, 404)
+})
+
+t.test('POST /admin/users/:id/sessions/revoke ends all of a user\'s sessions', async t => {
+  const app = await build(t)
+  const admin = await signedInAdmin(app)
+  const { user, tokens } = await signedIn(app)
+  const second = await token(app, user.username)
+  const res = await as(app, admin.tokens.access_token, 'POST', `/admin/users/${user.id}/sessions/revoke`)
+  t.same(res.json(), { sessionsEnded: 2 })
+  t.equal(await statusWith(app, tokens.access_token), 401)
+  t.equal(await statusWith(app, second.access_token), 401)
+  t.equal((await app.inject({ method: 'POST', url: '/auth/token', payload: { username: user.username, password: PASSWORD } })).statusCode, 200, 'the user may log in again')
+})
+
+t.test('admin routes by cookie need the CSRF token like any other', async t => {
+  const app = await build(t)
+  const { user } = await signedInAdmin(app)
+  const target = await register(app)
+  const browser = new Browser(app)
+  await browser.login(user.username)
+  const refused = await browser.request('PATCH', `/admin/users/${target.id}`, { payload: { disabled: true }, csrf: false })
+  t.equal(refused.statusCode, 403)
+  t.equal(refused.json().error, 'csrf_rejected')
+  t.equal((await browser.request('PATCH', `/admin/users/${target.id}`, { payload: { disabled: true } })).statusCode, 200)
+  t.equal((await browser.request('GET', '/admin/users')).statusCode, 200)
+})
