@@ -10,6 +10,8 @@ import type { Config } from './config.js'
 import { validatorCompiler } from './validation.js'
 
 import swagger from './plugins/external/swagger.js'
+import helmet from './plugins/external/helmet.js'
+import rateLimit from './plugins/external/rate-limit.js'
 import cookie from './plugins/external/cookie.js'
 import cors from './plugins/external/cors.js'
 import staticFiles from './plugins/external/static.js'
@@ -17,6 +19,7 @@ import prisma from './plugins/external/prisma.js'
 import jwt from './plugins/external/jwt.js'
 
 import errorHandler, { clientErrorHandler, frameworkErrors } from './plugins/app/error-handler.js'
+import bodies from './plugins/app/bodies.js'
 import passwords from './plugins/app/passwords.js'
 import users from './plugins/app/users.js'
 import csrf from './plugins/app/csrf.js'
@@ -24,6 +27,7 @@ import sessionCookies from './plugins/app/cookies.js'
 import revocation from './plugins/app/revocation.js'
 import sessions from './plugins/app/sessions.js'
 import authenticate from './plugins/app/authenticate.js'
+import passwordAttempts from './plugins/app/password-attempts.js'
 import scopes from './plugins/app/scopes.js'
 import audit from './plugins/app/audit.js'
 import admin from './plugins/app/admin.js'
@@ -42,8 +46,6 @@ declare module 'fastify' {
 export default async function app (fastify: FastifyInstance, { config }: { config: Config }) {
   fastify.decorate('config', config)
   for (const warning of config.warnings) fastify.log.warn(warning)
-  // JSON only: a text/plain body is what a cross-site form can send without a preflight.
-  fastify.removeContentTypeParser('text/plain')
 
   // Every answer here carries a token or personal data; Swagger UI's files set their own.
   fastify.addHook('onRequest', async (_request, reply) => { reply.header('cache-control', 'no-store') })
@@ -55,6 +57,8 @@ export default async function app (fastify: FastifyInstance, { config }: { confi
   fastify.addHook('onSend', async (_request, reply) => { if (closing) reply.header('connection', 'close') })
 
   await fastify.register(swagger)
+  await fastify.register(helmet)
+  await fastify.register(rateLimit)
   await fastify.register(cookie)
   await fastify.register(cors)
   await fastify.register(staticFiles)
@@ -62,6 +66,7 @@ export default async function app (fastify: FastifyInstance, { config }: { confi
   await fastify.register(jwt)
 
   await fastify.register(errorHandler)
+  await fastify.register(bodies)
   await fastify.register(passwords)
   await fastify.register(audit)
   await fastify.register(users)
@@ -70,6 +75,7 @@ export default async function app (fastify: FastifyInstance, { config }: { confi
   await fastify.register(revocation)
   await fastify.register(sessions)
   await fastify.register(authenticate)
+  await fastify.register(passwordAttempts)
   await fastify.register(scopes)
   await fastify.register(admin)
 

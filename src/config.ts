@@ -29,6 +29,10 @@ export const ConfigSchema = Type.Object({
     pattern: '^$|^https?://[^/,\\s]+(,\\s*https?://[^/,\\s]+)*$',
     description: 'Comma-separated origins (scheme://host[:port]) allowed to call with credentials'
   }),
+  RATE_LIMIT_LOGIN: Type.Integer({ minimum: 1, default: 20, description: 'Password attempts (token, login, password change) per client IP per minute' }),
+  RATE_LIMIT_ACCOUNT: Type.Integer({ minimum: 1, default: 30, description: 'Failed password attempts per account per hour, from all IPs together' }),
+  RATE_LIMIT_REGISTER: Type.Integer({ minimum: 1, default: 20, description: 'Registrations per client IP per hour' }),
+  RATE_LIMIT_NOT_FOUND: Type.Integer({ minimum: 1, default: 60, description: 'Requests to unknown routes per client IP per minute' }),
   TRUST_PROXY: Type.String({
     default: 'false',
     pattern: '^(true|false|\\d+|[0-9a-fA-F.:/]+(,\\s*[0-9a-fA-F.:/]+)*)$',

@@ -51,3 +51,13 @@ export class InsufficientScope extends HttpError {
     Error.stackTraceLimit = limit
   }
 }
+
+/** 429, with the seconds to wait (the error handler sends them as Retry-After). */
+export class RateLimited extends HttpError {
+  constructor (readonly retryAfter: number) {
+    const limit = Error.stackTraceLimit
+    Error.stackTraceLimit = 0
+    super(429, 'rate_limited', `Too many attempts; retry in ${retryAfter} s`)
+    Error.stackTraceLimit = limit
+  }
+}

@@ -28,6 +28,11 @@ export function testEnv (dir: string, env: Record<string, string> = {}): Record<
     // Tests check behaviour, not hashing cost; production refuses fewer than 10 rounds.
     BCRYPT_ROUNDS: '4',
     PASSWORD_WORKERS: '1',
+    // Tests log in far more often than a person; the rate-limit tests set their own.
+    RATE_LIMIT_LOGIN: '100000',
+    RATE_LIMIT_ACCOUNT: '100000',
+    RATE_LIMIT_REGISTER: '100000',
+    RATE_LIMIT_NOT_FOUND: '100000',
     ...env
   }
 }

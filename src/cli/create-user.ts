@@ -1,4 +1,5 @@
 // npm run user:create -- --username alice --email alice@example.com [--role admin ...]
+// (every account also gets the user role)
 // Creates an account in the configured database (the same environment and .env as the
 // service), with the service's own rules. The password comes from standard input: typed at a
 // prompt that does not echo it on a terminal, or piped (`printf '%s' "$PW" | npm run ...`).
@@ -53,16 +54,18 @@ try {
     options: {
       username: { type: 'string' },
       email: { type: 'string' },
-      role: { type: 'string', multiple: true, default: ['user'] }
+      role: { type: 'string', multiple: true, default: [] }
     }
   }).values
 } catch (err) {
   fail(`${(err as Error).message}\n${USAGE}`)
 }
-const { username, email, role: roles } = options
+const { username, email } = options
 if (username === undefined || email === undefined) fail(USAGE)
-const unknown = roles.filter(role => !(role in ROLE_SCOPES))
+const unknown = options.role.filter(role => !Object.hasOwn(ROLE_SCOPES, role))
 if (unknown.length > 0) fail(`unknown role ${unknown.join(', ')}; roles are ${Object.keys(ROLE_SCOPES).join(', ')}`)
+// Every account has the user role, as a registration gives it; --role adds to it.
+const roles = [...new Set(['user', ...options.role])]
 
 let config
 try {

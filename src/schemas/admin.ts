@@ -33,7 +33,7 @@ export const UserPage = Type.Object({
 export const UserDetail = Type.Object({ user: AdminUser, sessions: Type.Array(SessionView) })
 
 export const UserChange = Type.Object({
-  roles: Type.Optional(Type.Array(Role, { uniqueItems: true, maxItems: 16 })),
+  roles: Type.Optional(Type.Array(Role, { uniqueItems: true, minItems: 1, maxItems: 16 })),
   disabled: Type.Optional(Type.Boolean({ description: 'true ends every session of the user at once' }))
 }, { additionalProperties: false, minProperties: 1 })
 export type UserChange = Static<typeof UserChange>
@@ -42,8 +42,9 @@ export const UserId = Type.Object({ id: Type.String({ maxLength: 64 }) })
 
 export const AuditQuery = Type.Object({
   limit: Limit,
-  cursor: Type.Optional(Type.Integer({ minimum: 1, description: 'nextCursor of the previous page' })),
-  userId: Type.Optional(Type.String({ maxLength: 64 })),
+  cursor: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'nextCursor of the previous page' })),
+  userId: Type.Optional(Type.String({ maxLength: 64, description: 'Events about this user' })),
+  actorId: Type.Optional(Type.String({ maxLength: 64, description: 'Events by this admin' })),
   type: Type.Optional(Type.Union(AUDIT_TYPES.map(type => Type.Literal(type))))
 }, { additionalProperties: false })
 export type AuditQuery = Static<typeof AuditQuery>

@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox'
 export const AUDIT_TYPES = [
   'user_created', 'login_succeeded', 'login_failed', 'refresh_reuse_detected', 'logout', 'logout_all',
   'session_ended', 'password_changed', 'roles_changed', 'user_disabled', 'user_enabled', 'user_deleted',
-  'sessions_revoked'
+  'sessions_revoked', 'token_revoked'
 ] as const
 export type AuditType = typeof AUDIT_TYPES[number]
 

@@ -32,7 +32,8 @@ t.test('creates an admin from a password on standard input, against the configur
   const env = testEnv(dir)
   const res = await run(['--username', 'Alice', '--email', 'alice@example.com', '--role', 'admin'], env, `${PASSWORD}\n`)
   t.equal(res.code, 0, res.stderr)
-  t.match(JSON.parse(res.stdout), { username: 'alice', email: 'alice@example.com', roles: ['admin'] })
+  t.same(JSON.parse(res.stdout).roles, ['admin', 'user'], 'every account has the user role; --role adds to it')
+  t.match(JSON.parse(res.stdout), { username: 'alice', email: 'alice@example.com' })
   t.notOk(res.stdout.includes(PASSWORD) || res.stderr.includes(PASSWORD))
 
   const app = await build(t, {}, { dir })
@@ -40,7 +41,7 @@ t.test('creates an admin from a password on standard input, against the configur
   t.equal(login.statusCode, 200, 'the trailing newline is not part of the password')
   t.equal(decodeJwt(login.json().access_token).payload.scope, 'profile users:read users:write sessions:revoke')
   const events = await app.prisma.auditEvent.findMany({ where: { type: 'user_created' } })
-  t.same(events.map(e => JSON.parse(e.detail as string)), [{ via: 'cli', roles: ['admin'] }])
+  t.same(events.map(e => JSON.parse(e.detail as string)), [{ via: 'cli', roles: ['admin', 'user'] }])
 })
 
 t.test('on a terminal it prompts without echoing the password', async t => {
@@ -59,6 +60,8 @@ t.test('refuses what the service would refuse, with one line and exit code 1', a
   const cases: Array<[string[], string, RegExp]> = [
     [['--username', 'carol', '--email', 'carol@example.com'], 'short', /^user:create: invalid_password: password must be at least 8 characters$/],
     [['--username', 'carol', '--email', 'carol@example.com', '--role', 'root'], PASSWORD, /^user:create: unknown role root; roles are user, admin$/],
+    [['--username', 'carol', '--email', 'carol@example.com', '--role', 'toString'], PASSWORD, /^user:create: unknown role toString;/],
+    [['--username', 'carol', '--email', 'carol@example.com', '--role', '__proto__'], PASSWORD, /^user:create: unknown role __proto__;/],
     [['--username', 'carol'], PASSWORD, /^user:create: usage: /],
     [['--username', 'c a', '--email', 'carol@example.com'], PASSWORD, /^user:create: invalid_request: username must match pattern/],
     [['--username', 'carol', '--email', 'not-an-email'], PASSWORD, /^user:create: invalid_request: email must match format "email"$/]
@@ -68,7 +71,9 @@ t.test('refuses what the service would refuse, with one line and exit code 1', a
     t.equal(res.code, 1, args.join(' '))
     t.match(res.stderr.trim(), message)
   }
-  t.equal((await run(['--username', 'dave', '--email', 'dave@example.com'], env, PASSWORD)).code, 0)
+  const dave = await run(['--username', 'dave', '--email', 'dave@example.com', '--role', 'admin', '--role', 'admin'], env, PASSWORD)
+  t.equal(dave.code, 0, 'a repeated role is taken once')
+  t.same(JSON.parse(dave.stdout).roles, ['admin', 'user'])
   const taken = await run(['--username', 'DAVE', '--email', 'other@example.com'], env, PASSWORD)
   t.match(taken.stderr.trim(), /^user:create: username_taken: /)
 })

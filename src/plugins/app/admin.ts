@@ -8,9 +8,15 @@ import type { Session } from '../../generated/prisma/client.js'
 import { InvalidRequest, LastAdmin, NotFound } from '../../errors.js'
 import { flattenUser, toPublicUser, withRoles, type User } from './users.js'
 import type { ClientInfo } from './sessions.js'
+import type { DenyEntry } from './revocation.js'
 
+// The audit fields of an admin's action: the admin is the actor, in their own session.
+const auditedAs = ({ id, sessionId, ip, userAgent }: Actor) => ({ actorId: id, sessionId, ip, userAgent })
+
+/** The admin acting, for the audit trail. */
 export interface Actor extends ClientInfo {
   id: string
+  sessionId: string
 }
 
 declare module 'fastify' {
@@ -47,6 +53,13 @@ function decodeCursor (cursor: string): Prisma.UserWhereInput {
 
 const ADMIN = 'admin'
 
+// A prefix as a range, not LIKE (which would read _ and % as wildcards); the range also uses the index.
+function prefix (text: string | undefined) {
+  if (text === undefined) return undefined
+  const start = text.toLowerCase()
+  return { gte: start, lt: start + '\u{10FFFF}' }
+}
+
 export default fp(async function admin (app) {
   const { prisma, sessions, revocation, audit } = app
 
@@ -70,8 +83,8 @@ export default fp(async function admin (app) {
           AND: [
             ...(cursor !== undefined ? [decodeCursor(cursor)] : []),
             {
-              username: username === undefined ? undefined : { startsWith: username.toLowerCase() },
-              email: email === undefined ? undefined : { startsWith: email.toLowerCase() },
+              username: prefix(username),
+              email: prefix(email),
               roles: role === undefined ? undefined : { some: { role } },
               disabled
             }
@@ -91,24 +104,29 @@ export default fp(async function admin (app) {
     },
 
     async update (actor: Actor, id: string, change: UserChange) {
-      const { id: actorId, ...client } = actor
+      const by = auditedAs(actor)
       const { user, revoked } = await prisma.$transaction(async tx => {
         const before = await load(tx, id)
         const roles = change.roles ?? before.roles
         const disabled = change.disabled ?? before.disabled
         await keepAnAdmin(tx, before, roles.includes(ADMIN) && !disabled)
 
+        let revoked: DenyEntry[] = []
         if (change.roles !== undefined && [...roles].sort().join(' ') !== before.roles.join(' ')) {
           await tx.userRole.deleteMany({ where: { userId: id } })
           await tx.userRole.createMany({ data: roles.map(role => ({ userId: id, role })) })
-          await audit.record({ type: 'roles_changed', userId: id, actorId, ...client, detail: { from: before.roles, to: [...roles].sort() } }, tx)
+          await tx.user.update({ where: { id }, data: { updatedAt: new Date() } })
+          // A removed role's scopes go from the live access tokens at once, not at their expiry;
+          // the sessions stay, and their next refresh carries what the remaining roles grant.
+          if (before.roles.some(role => !roles.includes(role))) revoked = await sessions.expireUserTokens(tx, id)
+          await audit.record({ type: 'roles_changed', userId: id, ...by, detail: { from: before.roles, to: [...roles].sort() } }, tx)
         }
-        let revoked: Awaited<ReturnType<typeof sessions.revokeUserSessions>> = []
         if (disabled !== before.disabled) {
           await tx.user.update({ where: { id }, data: { disabled } })
           // Disabling takes effect at once: every session ends, every live access token is denied.
-          if (disabled) revoked = await sessions.revokeUserSessions(tx, id)
-          await audit.record({ type: disabled ? 'user_disabled' : 'user_enabled', userId: id, actorId, ...client, detail: { sessionsEnded: revoked.length } }, tx)
+          const ended = disabled ? await sessions.revokeUserSessions(tx, id) : []
+          revoked = [...revoked, ...ended]
+          await audit.record({ type: disabled ? 'user_disabled' : 'user_enabled', userId: id, ...by, detail: { sessionsEnded: ended.length } }, tx)
         }
         return { user: await load(tx, id), revoked }
       })
@@ -117,25 +135,25 @@ export default fp(async function admin (app) {
     },
 
     async remove (actor: Actor, id: string) {
-      const { id: actorId, ...client } = actor
+      const by = auditedAs(actor)
       const revoked = await prisma.$transaction(async tx => {
         const target = await load(tx, id)
         await keepAnAdmin(tx, target, false)
         // The denylist rows outlive the sessions the delete cascades away.
         const entries = await sessions.revokeUserSessions(tx, id)
         await tx.user.delete({ where: { id } })
-        await audit.record({ type: 'user_deleted', userId: id, actorId, ...client, detail: { username: target.username, sessionsEnded: entries.length } }, tx)
+        await audit.record({ type: 'user_deleted', userId: id, ...by, detail: { username: target.username, sessionsEnded: entries.length } }, tx)
         return entries
       })
       revocation.remember(revoked)
     },
 
     async endSessions (actor: Actor, id: string) {
-      const { id: actorId, ...client } = actor
+      const by = auditedAs(actor)
       const revoked = await prisma.$transaction(async tx => {
         await load(tx, id)
         const entries = await sessions.revokeUserSessions(tx, id)
-        await audit.record({ type: 'sessions_revoked', userId: id, actorId, ...client, detail: { sessionsEnded: entries.length } }, tx)
+        await audit.record({ type: 'sessions_revoked', userId: id, ...by, detail: { sessionsEnded: entries.length } }, tx)
         return entries
       })
       revocation.remember(revoked)

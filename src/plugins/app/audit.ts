@@ -21,6 +21,7 @@ export interface AuditQuery {
   /** Events older than this id. */
   before?: number
   userId?: string
+  actorId?: string
   type?: AuditType
 }
 
@@ -72,9 +73,9 @@ export default fp(async function audit (app) {
         }
       })
     },
-    async list ({ limit, before, userId, type }: AuditQuery) {
+    async list ({ limit, before, userId, actorId, type }: AuditQuery) {
       const rows = await prisma.auditEvent.findMany({
-        where: { userId, type, ...(before !== undefined && { seq: { lt: before } }) },
+        where: { userId, actorId, type, ...(before !== undefined && { seq: { lt: before } }) },
         orderBy: { seq: 'desc' },
         take: limit + 1
       })

@@ -6,7 +6,14 @@ import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { HttpError, InsufficientScope } from '../../errors.js'
+import { HttpError, InsufficientScope, RateLimited } from '../../errors.js'
+import { Prisma } from '../../generated/prisma/client.js'
+
+// SQLITE_BUSY after the busy timeout: another process held the write lock that long. Nothing was
+// written and nothing acknowledged; the client may retry.
+function databaseBusy (err: unknown): boolean {
+  return err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P1008'
+}
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -59,6 +66,7 @@ export default fp(async function errorHandler (app) {
     if (err instanceof InsufficientScope) {
       reply.header('www-authenticate', `${REALM}, error="insufficient_scope", scope="${err.scope}"`)
     }
+    if (err instanceof RateLimited) reply.header('retry-after', String(err.retryAfter))
     if (status >= 400 && status < 500) {
       const error = own ? err.code : (BY_STATUS[status] ?? 'invalid_request')
       request.log.info({ error, status, reason: err.message }, 'request refused')
@@ -68,14 +76,22 @@ export default fp(async function errorHandler (app) {
       reply.header('retry-after', '1')
       return send(request, reply, 503, err.code, err.message)
     }
+    if (databaseBusy(err)) {
+      request.log.warn({ err }, 'database busy')
+      reply.header('retry-after', '1')
+      return send(request, reply, 503, 'database_busy', 'The database is busy; retry shortly')
+    }
     request.log.error({ err }, 'request failed')
     return send(request, reply, 500, 'internal_error', 'Internal Server Error')
   })
 
-  app.setNotFoundHandler(function (request, reply) {
+  // Probing for routes is rate limited like the rest (@fastify/rate-limit leaves 404s alone).
+  app.setNotFoundHandler({
+    preHandler: app.rateLimit({ max: app.config.RATE_LIMIT_NOT_FOUND, timeWindow: 60_000 })
+  }, function (request, reply) {
     return send(request, reply, 404, 'not_found', `Route ${request.method} ${request.url.split('?')[0]} not found`)
   })
-}, { name: 'error-handler' })
+}, { name: 'error-handler', dependencies: ['rate-limit'] })
 
 /** Fastify's `frameworkErrors`: a URL that cannot be decoded, a path parameter too long. */
 export function frameworkErrors (err: FastifyError, request: FastifyRequest, reply: FastifyReply) {

@@ -1,15 +1,18 @@
-// The denylist: revoked access-token ids (jti) and revoked sessions (sid). The database is the
-// truth; every authenticated request is checked against an in-memory copy, which this process
-// updates on each of its own writes and refreshes every second with the rows other processes
-// added. Entries live until the tokens they cover have expired, then they are purged.
+// The denylist: revoked access-token ids (jti), revoked sessions (sid), and sessions whose older
+// tokens carry scopes their user has lost (sid_before: tokens issued before a time). The
+// database is the truth; every authenticated request is checked against an in-memory copy,
+// which this process updates on each of its own writes and refreshes every second with the
+// rows other processes added. Entries live until the tokens they cover have expired.
 import fp from 'fastify-plugin'
 import type { Prisma } from '../../generated/prisma/client.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     revocation: {
-      /** The hot-path check: two Map lookups. */
-      isRevoked (jti: string, sid: string): boolean
+      /** The hot-path check: Map lookups. `iat` in seconds, as in the token. */
+      isRevoked (jti: string, sid: string, iat: number): boolean
+      /** The first second at which a new token of this session is not refused by sid_before. */
+      issuableFrom (sid: string): number
       /** Writes entries to the database, then to this process's copy. */
       deny (entries: DenyEntry[]): Promise<void>
       /** Writes entries inside the caller's transaction; call remember() once it committed. */
@@ -23,11 +26,9 @@ declare module 'fastify' {
   }
 }
 
-export interface DenyEntry {
-  kind: 'jti' | 'sid'
-  value: string
-  expiresAt: Date
-}
+export type DenyEntry =
+  | { kind: 'jti' | 'sid', value: string, expiresAt: Date }
+  | { kind: 'sid_before', value: string, expiresAt: Date, issuedBefore: Date }
 
 const SYNC_INTERVAL_MS = 1000
 const PURGE_INTERVAL_MS = 10 * 60 * 1000
@@ -35,24 +36,38 @@ const PURGE_INTERVAL_MS = 10 * 60 * 1000
 export default fp(async function revocation (app) {
   const { prisma, config } = app
   const denied = { jti: new Map<string, number>(), sid: new Map<string, number>() }
+  // sid → [issuedBefore, expiresAt], in milliseconds.
+  const stale = new Map<string, [number, number]>()
   let cursor = 0
 
-  async function record (tx: Prisma.TransactionClient, entries: DenyEntry[]) {
-    for (const { kind, value, expiresAt } of entries) {
-      await tx.deniedToken.upsert({ where: { kind_value: { kind, value } }, create: { kind, value, expiresAt }, update: {} })
+  function remember (entries: DenyEntry[]) {
+    for (const entry of entries) {
+      if (entry.kind === 'sid_before') stale.set(entry.value, [entry.issuedBefore.getTime(), entry.expiresAt.getTime()])
+      else denied[entry.kind].set(entry.value, entry.expiresAt.getTime())
     }
   }
 
-  function remember (entries: DenyEntry[]) {
-    for (const { kind, value, expiresAt } of entries) denied[kind].set(value, expiresAt.getTime())
+  async function record (tx: Prisma.TransactionClient, entries: DenyEntry[]) {
+    for (const entry of entries) {
+      const { kind, value, expiresAt } = entry
+      if (kind === 'sid_before') {
+        // A later cutoff replaces the earlier one, as a new row: other processes read by seq.
+        await tx.deniedToken.deleteMany({ where: { kind, value } })
+        await tx.deniedToken.create({ data: { kind, value, expiresAt, issuedBefore: entry.issuedBefore } })
+      } else {
+        await tx.deniedToken.upsert({ where: { kind_value: { kind, value } }, create: { kind, value, expiresAt }, update: {} })
+      }
+    }
   }
 
   async function sync () {
     const rows = await prisma.deniedToken.findMany({ where: { seq: { gt: cursor } }, orderBy: { seq: 'asc' } })
-    for (const row of rows) {
-      if (row.kind === 'jti' || row.kind === 'sid') denied[row.kind].set(row.value, row.expiresAt.getTime())
-      cursor = row.seq
-    }
+    remember(rows.flatMap((row): DenyEntry[] => {
+      if ((row.kind === 'jti' || row.kind === 'sid')) return [{ kind: row.kind, value: row.value, expiresAt: row.expiresAt }]
+      if (row.kind === 'sid_before' && row.issuedBefore !== null) return [{ kind: row.kind, value: row.value, expiresAt: row.expiresAt, issuedBefore: row.issuedBefore }]
+      return []
+    }))
+    if (rows.length > 0) cursor = rows[rows.length - 1].seq
   }
 
   async function purge () {
@@ -60,6 +75,7 @@ export default fp(async function revocation (app) {
     for (const map of Object.values(denied)) {
       for (const [value, expiresAt] of map) if (expiresAt <= now.getTime()) map.delete(value)
     }
+    for (const [value, [, expiresAt]] of stale) if (expiresAt <= now.getTime()) stale.delete(value)
     // A revoked session's row goes once no access token naming it can still be valid; its
     // refresh tokens go with it (cascade), refused as unknown from then on, as they were before.
     const accessTokensGone = new Date(now.getTime() - config.ACCESS_TOKEN_TTL * 1000)
@@ -84,7 +100,15 @@ export default fp(async function revocation (app) {
   app.addHook('onClose', async () => { for (const timer of timers) clearInterval(timer) })
 
   app.decorate('revocation', {
-    isRevoked: (jti: string, sid: string) => denied.jti.has(jti) || denied.sid.has(sid),
+    isRevoked (jti: string, sid: string, iat: number) {
+      if (denied.jti.has(jti) || denied.sid.has(sid)) return true
+      const cutoff = stale.get(sid)
+      return cutoff !== undefined && iat * 1000 < cutoff[0]
+    },
+    issuableFrom (sid: string) {
+      const cutoff = stale.get(sid)
+      return cutoff === undefined ? 0 : Math.ceil(cutoff[0] / 1000)
+    },
     async deny (entries: DenyEntry[]) {
       await prisma.$transaction(tx => record(tx, entries))
       remember(entries)

@@ -42,6 +42,11 @@ declare module 'fastify' {
       refresh (refreshToken: string, requested: string[] | undefined, client: ClientInfo): Promise<IssuedTokens>
       /** Revokes every live session of a user inside the caller's transaction; remember() the result once committed. */
       revokeUserSessions (tx: Prisma.TransactionClient, userId: string): Promise<DenyEntry[]>
+      /**
+       * Refuses the access tokens the user's sessions hold now, keeping the sessions: after a role
+       * was removed, the next refresh issues tokens with the scopes that remain. Same contract.
+       */
+      expireUserTokens (tx: Prisma.TransactionClient, userId: string): Promise<DenyEntry[]>
       /** The user's sessions that are neither revoked nor expired, most recently used first. */
       list (userId: string): Promise<Session[]>
       /** Ends one of the user's live sessions; false if there is no such live session. */
@@ -50,8 +55,8 @@ declare module 'fastify' {
       endAll (userId: string, keep?: string): Promise<number>
       /** Logout: ends the session and denies the access token that asked for it. */
       logout (userId: string, sessionId: string, accessToken: { jti: string, exp: number }): Promise<void>
-      /** RFC 7009 for a refresh token: ends its session. False if it is unknown. */
-      revokeRefreshToken (refreshToken: string): Promise<boolean>
+      /** RFC 7009 for a refresh token: ends its session. Null if it is unknown. */
+      revokeRefreshToken (refreshToken: string): Promise<{ userId: string, sessionId: string } | null>
       /** RFC 7009 for an access token: denies it until it expires. */
       revokeAccessToken (accessToken: { jti: string, exp: number }): Promise<void>
     }
@@ -85,11 +90,15 @@ export default fp(async function sessions (app) {
 
   function issue (user: User, session: Session, scopes: Scope[], refreshToken: string): IssuedTokens {
     const scope = scopes.join(' ')
-    const payload = { sub: user.id, sid: session.id, jti: randomUUID(), scope }
+    const now = Date.now()
+    // After a role was removed, tokens of this session issued before that instant are refused
+    // (sid_before); one issued in that same second must not look older than it is.
+    const iat = Math.max(Math.floor(now / 1000), revocation.issuableFrom(session.id))
+    const payload = { sub: user.id, sid: session.id, jti: randomUUID(), scope, iat }
     // No access token outlives its session.
-    const left = Math.floor((session.expiresAt.getTime() - Date.now()) / 1000)
+    const left = Math.floor(session.expiresAt.getTime() / 1000) - iat
     const accessToken = left < ttl ? app.jwt.sign(payload, { expiresIn: left }) : app.jwt.sign(payload)
-    const refreshExpiresIn = Math.floor((refreshExpiry(session, Date.now()) - Date.now()) / 1000)
+    const refreshExpiresIn = Math.floor((refreshExpiry(session, now) - now) / 1000)
     return { user, session, accessToken, expiresIn: Math.min(left, ttl), refreshToken, refreshExpiresIn, scope }
   }
 
@@ -124,46 +133,63 @@ export default fp(async function sessions (app) {
   const jtiEntry = ({ jti, exp }: { jti: string, exp: number }): DenyEntry =>
     ({ kind: 'jti', value: jti, expiresAt: new Date(exp * 1000 + CLOCK_MARGIN_MS) })
 
-  async function start (user: User, scopes: Scope[], client: ClientInfo) {
-    const now = Date.now()
-    const refreshToken = newRefreshToken()
-    const session = await prisma.session.create({
-      data: {
-        userId: user.id,
-        scope: scopes.join(' '),
-        ip: client.ip,
-        userAgent: client.userAgent,
-        expiresAt: new Date(now + config.SESSION_TTL * 1000),
-        refreshTokens: {
-          create: {
-            hash: hashRefreshToken(refreshToken),
-            expiresAt: new Date(now + Math.min(config.REFRESH_TOKEN_TTL, config.SESSION_TTL) * 1000)
+  // Opens the session in one transaction with a fresh read of the user: a disable or a role
+  // change that commits meanwhile is either seen here or sees (and ends) this session.
+  async function start (userId: string, requested: string[] | undefined, client: ClientInfo) {
+    return await prisma.$transaction(async (tx): Promise<IssuedTokens | 'refused' | 'invalid_scope'> => {
+      const row = await tx.user.findUnique({ where: { id: userId }, include: withRoles })
+      if (row === null || row.disabled) return 'refused'
+      const user = flattenUser(row)
+      const scopes = narrowScopes(grantedScopes(user.roles), requested)
+      if (scopes === undefined || scopes.length === 0) return 'invalid_scope'
+      const now = Date.now()
+      const refreshToken = newRefreshToken()
+      const session = await tx.session.create({
+        data: {
+          userId: user.id,
+          scope: scopes.join(' '),
+          ip: client.ip,
+          userAgent: client.userAgent,
+          expiresAt: new Date(now + config.SESSION_TTL * 1000),
+          refreshTokens: {
+            create: {
+              hash: hashRefreshToken(refreshToken),
+              expiresAt: new Date(now + Math.min(config.REFRESH_TOKEN_TTL, config.SESSION_TTL) * 1000)
+            }
           }
         }
-      }
+      })
+      return issue(user, session, scopes, refreshToken)
     })
-    return issue(user, session, scopes, refreshToken)
   }
 
   app.decorate('sessions', {
     async login (login: string, password: string, requested: string[] | undefined, client: ClientInfo & { via: 'api' | 'browser' }) {
       const { via, ...where } = client
       // bcrypt would compare only the first 72 bytes: such a password was never accepted.
-      const { user, accountId } = Buffer.byteLength(password) > MAX_PASSWORD_BYTES
-        ? { user: null, accountId: null }
+      const { userId, accountId } = Buffer.byteLength(password) > MAX_PASSWORD_BYTES
+        ? { userId: null, accountId: null }
         : await users.checkCredentials(login, password)
-      if (user === null) {
-        await audit.record({ type: 'login_failed', userId: accountId, ...where, detail: { via } })
+      const issued = userId === null ? 'refused' : await start(userId, requested, where)
+      if (typeof issued === 'string') {
+        await audit.record({ type: 'login_failed', userId: accountId, ...where, detail: { via, ...(issued === 'invalid_scope' && { reason: 'invalid_scope' }) } })
+        if (issued === 'invalid_scope') throw new InvalidScope('None of the requested scopes can be granted')
         return null
       }
-      const scopes = narrowScopes(grantedScopes(user.roles), requested)
-      if (scopes === undefined) throw new InvalidScope('None of the requested scopes can be granted')
-      const issued = await start(user, scopes, where)
-      await audit.record({ type: 'login_succeeded', userId: user.id, sessionId: issued.session.id, ...where, detail: { via, scope: issued.scope } })
+      await audit.record({ type: 'login_succeeded', userId: issued.user.id, sessionId: issued.session.id, ...where, detail: { via, scope: issued.scope } })
       return issued
     },
 
     revokeUserSessions: (tx: Prisma.TransactionClient, userId: string) => revokeWhere(tx, { userId }, Date.now()),
+
+    async expireUserTokens (tx: Prisma.TransactionClient, userId: string) {
+      const now = Date.now()
+      const live = await tx.session.findMany({ where: { userId, revokedAt: null }, select: { id: true } })
+      const expiresAt = new Date(now + ttl * 1000 + CLOCK_MARGIN_MS)
+      const entries = live.map(({ id }) => ({ kind: 'sid_before' as const, value: id, expiresAt, issuedBefore: new Date(now) }))
+      await revocation.record(tx, entries)
+      return entries
+    },
 
     async sessionOf (refreshToken: string) {
       const token = await prisma.refreshToken.findUnique({
@@ -193,7 +219,9 @@ export default fp(async function sessions (app) {
         // The session keeps the scopes granted at login, less any its user's roles no longer
         // grant; a refresh may ask for fewer, never for more.
         const sessionScopes = new Set(session.scope.split(' '))
-        const scopes = narrowScopes(grantedScopes(user.roles).filter(s => sessionScopes.has(s)), requested)
+        const narrowed = narrowScopes(grantedScopes(user.roles).filter(s => sessionScopes.has(s)), requested)
+        // Nothing left that the roles still grant: the session has no use.
+        const scopes = narrowed?.length === 0 ? undefined : narrowed
 
         if (token.usedAt === null) {
           if (scopes === undefined) return { outcome: 'invalid_scope' }
@@ -251,10 +279,13 @@ export default fp(async function sessions (app) {
     },
 
     async revokeRefreshToken (refreshToken: string) {
-      const token = await prisma.refreshToken.findUnique({ where: { hash: hashRefreshToken(refreshToken) }, select: { sessionId: true } })
-      if (token === null) return false
+      const token = await prisma.refreshToken.findUnique({
+        where: { hash: hashRefreshToken(refreshToken) },
+        select: { sessionId: true, session: { select: { userId: true } } }
+      })
+      if (token === null) return null
       await revoke({ id: token.sessionId })
-      return true
+      return { userId: token.session.userId, sessionId: token.sessionId }
     },
 
     revokeAccessToken: (accessToken: { jti: string, exp: number }) => revocation.deny([jtiEntry(accessToken)])

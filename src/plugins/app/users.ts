@@ -1,6 +1,7 @@
 // Accounts: creation with its uniqueness rules, lookup by username or email, and the password
 // check that answers in the same time whether or not the account exists.
 import fp from 'fastify-plugin'
+import bcrypt from 'bcryptjs'
 import { Prisma } from '../../generated/prisma/client.js'
 import type { User as UserRow } from '../../generated/prisma/client.js'
 import { DEFAULT_ROLES } from '../../roles.js'
@@ -24,10 +25,10 @@ declare module 'fastify' {
       create (input: NewUser): Promise<User>
       findById (id: string): Promise<User | null>
       /**
-       * The enabled user with this username (or email) and password, else null; and, for the
-       * audit trail only, the id of the account the login named, if there is one.
+       * The id of the enabled user with this username (or email) and password, else null; and,
+       * for the audit trail only, the id of the account the login named, if there is one.
        */
-      checkCredentials (login: string, password: string): Promise<{ user: User | null, accountId: string | null }>
+      checkCredentials (login: string, password: string): Promise<{ userId: string | null, accountId: string | null }>
       /** Throws wrong_password or invalid_password. */
       changePassword (userId: string, current: string, next: string): Promise<void>
     }
@@ -94,14 +95,16 @@ export default fp(async function users (app) {
     },
 
     async checkCredentials (login: string, password: string) {
-      // The same single query whether or not the account exists; roles are read only after the
-      // password matched, so that their lookup cannot tell the two cases apart.
+      // The same single query whether or not the account exists, so that its time cannot tell.
       const row = await prisma.user.findUnique({ where: loginFilter(login), select: { id: true, passwordHash: true, disabled: true } })
       const match = await passwords.verify(password, row?.passwordHash ?? null)
       const accountId = row?.id ?? null
-      if (row === null || !match || row.disabled) return { user: null, accountId }
-      const user = await prisma.user.findUnique({ where: { id: row.id }, include: withRoles })
-      return { user: user === null ? null : flattenUser(user), accountId }
+      if (row === null || !match || row.disabled) return { userId: null, accountId }
+      // BCRYPT_ROUNDS was raised since this hash was made: upgrade it while the password is at hand.
+      if (bcrypt.getRounds(row.passwordHash) < app.config.BCRYPT_ROUNDS) {
+        await prisma.user.update({ where: { id: row.id }, data: { passwordHash: await passwords.hash(password) } })
+      }
+      return { userId: row.id, accountId }
     },
 
     async changePassword (userId: string, current: string, next: string) {

@@ -5,12 +5,13 @@ import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
 import { cookieNames } from '../app/cookies.js'
 
-/** What the service signs; iss, aud, iat and exp are added by the signer. */
+/** What the service signs; iss, aud, exp (and iat, unless given) are added by the signer. */
 export interface AccessTokenPayload {
   sub: string
   sid: string
   jti: string
   scope: string
+  iat?: number
 }
 
 /** `request.user` once a token is verified. */
@@ -68,7 +69,7 @@ export default fp(async function jwt (app) {
     },
     // The denylist (plugins/app/revocation.ts), consulted on every verified token: in memory,
     // synchronous, two Map lookups.
-    trusted: (request, claims) => hasOwnClaims(claims) && !request.server.revocation.isRevoked(claims.jti, claims.sid),
+    trusted: (request, claims) => hasOwnClaims(claims) && !request.server.revocation.isRevoked(claims.jti, claims.sid, claims.iat),
     formatUser: (claims) => ({
       id: claims.sub,
       sessionId: claims.sid,

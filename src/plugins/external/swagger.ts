@@ -43,5 +43,6 @@ export default fp(async function openapi (app) {
       }
     }
   })
-  await app.register(swaggerUi, { routePrefix: '/docs' })
+  // No call to the public validator.swagger.io from the page.
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { validatorUrl: null } })
 }, { name: 'swagger' })

@@ -13,8 +13,8 @@ const audit: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: AuditPage, 400: ErrorReply, 401: ErrorReply, 403: ErrorReply }
     }
   }, async (request) => {
-    const { limit, cursor, userId, type } = request.query
-    const { events, next } = await app.audit.list({ limit, before: cursor, userId, type })
+    const { limit, cursor, userId, actorId, type } = request.query
+    const { events, next } = await app.audit.list({ limit, before: cursor, userId, actorId, type })
     return { events, nextCursor: next }
   })
 }

@@ -7,7 +7,7 @@ import { toSessionView } from '../../plugins/app/sessions.js'
 import { clientOf } from '../../plugins/app/audit.js'
 
 const errors = { 400: ErrorReply, 401: ErrorReply, 403: ErrorReply }
-const actor = (request: FastifyRequest) => ({ id: request.user.id, ...clientOf(request) })
+const actor = (request: FastifyRequest) => ({ id: request.user.id, sessionId: request.user.sessionId, ...clientOf(request) })
 
 const users: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/users', {

@@ -2,7 +2,7 @@
 // a CSRF token, never with a token a script could read. Protected against login CSRF: the
 // request must come from an allowed origin with a pre-login CSRF token (GET /auth/csrf).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import formbody from '@fastify/formbody'
+import { formsOnly } from '../../plugins/app/bodies.js'
 import { ErrorReply } from '../../schemas/common.js'
 import { BrowserSession, LoginRequest } from '../../schemas/session.js'
 import { parseScope } from '../../roles.js'
@@ -11,7 +11,7 @@ import { InvalidCredentials } from '../../errors.js'
 import { clientOf } from '../../plugins/app/audit.js'
 
 const login: FastifyPluginAsyncTypebox = async (app) => {
-  await app.register(formbody)
+  await app.register(formsOnly)
 
   app.post('/login', {
     schema: {
@@ -20,13 +20,17 @@ const login: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['browser'],
       consumes: ['application/json', 'application/x-www-form-urlencoded'],
       body: LoginRequest,
-      response: { 200: BrowserSession, 400: ErrorReply, 401: ErrorReply, 403: ErrorReply }
+      response: { 200: BrowserSession, 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 429: ErrorReply }
     }
   }, async (request, reply) => {
     app.verifyCsrf(request, ANONYMOUS)
     const { username, password, scope } = request.body
+    const attempt = await app.passwordAttempt(request, `login:${username.toLowerCase()}`)
     const issued = await app.sessions.login(username, password, parseScope(scope), { ...clientOf(request), via: 'browser' })
-    if (issued === null) throw new InvalidCredentials()
+    if (issued === null) {
+      await attempt.failed()
+      throw new InvalidCredentials()
+    }
     return reply.startBrowserSession(issued, { rotateCsrf: true })
   })
 }

@@ -20,7 +20,7 @@ const me: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       summary: 'The signed-in user, the token\'s scopes and its session',
       tags: ['auth'],
-      response: { 200: Me, 401: ErrorReply }
+      response: { 200: Me, 401: ErrorReply, 403: ErrorReply }
     }
   }, async (request) => {
     const { id, sessionId, scopes } = request.user

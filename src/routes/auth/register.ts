@@ -6,6 +6,7 @@ import { clientOf } from '../../plugins/app/audit.js'
 
 const register: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/register', {
+    config: { rateLimit: { max: app.config.RATE_LIMIT_REGISTER, timeWindow: 3_600_000 } },
     schema: {
       summary: 'Create an account',
       tags: ['auth'],
@@ -13,7 +14,8 @@ const register: FastifyPluginAsyncTypebox = async (app) => {
       response: {
         201: PublicUser,
         400: ErrorReply,
-        409: ErrorReply
+        409: ErrorReply,
+        429: ErrorReply
       }
     }
   }, async (request, reply) => {

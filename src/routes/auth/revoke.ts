@@ -1,11 +1,12 @@
 // RFC 7009 token revocation. The token is its own credential; the answer is 200 whether or not
 // there was anything to revoke, so that it tells nothing about tokens one does not hold.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import formbody from '@fastify/formbody'
+import { formsOnly } from '../../plugins/app/bodies.js'
 import { Type } from '@sinclair/typebox'
 import { OAuthErrorReply } from '../../schemas/common.js'
 import { InvalidRequest } from '../../errors.js'
 import type { AccessTokenPayload } from '../../plugins/external/jwt.js'
+import { clientOf } from '../../plugins/app/audit.js'
 
 const RevokeRequest = Type.Object({
   token: Type.Optional(Type.String({ maxLength: 8192 })),
@@ -13,18 +14,26 @@ const RevokeRequest = Type.Object({
 }, { additionalProperties: true })
 
 const revoke: FastifyPluginAsyncTypebox = async (app) => {
-  await app.register(formbody)
+  await app.register(formsOnly)
+
+  type Revoked = { type: 'logout' | 'token_revoked', userId: string, sessionId: string } | null
 
   // Only a token that verifies is ours to deny; an expired one is already dead.
-  async function revokeAccessToken (token: string): Promise<boolean> {
+  async function revokeAccessToken (token: string): Promise<Revoked> {
     let claims: AccessTokenPayload & { exp: number }
     try {
       claims = app.jwt.verify(token)
     } catch {
-      return false
+      return null
     }
     await app.sessions.revokeAccessToken({ jti: claims.jti, exp: claims.exp })
-    return true
+    return { type: 'token_revoked', userId: claims.sub, sessionId: claims.sid }
+  }
+
+  // A refresh token's revocation ends its session: an API client's logout.
+  async function revokeRefreshToken (token: string): Promise<Revoked> {
+    const session = await app.sessions.revokeRefreshToken(token)
+    return session === null ? null : { type: 'logout', ...session }
   }
 
   app.post('/revoke', {
@@ -42,10 +51,13 @@ const revoke: FastifyPluginAsyncTypebox = async (app) => {
     if (token === undefined || token === '') throw new InvalidRequest('token is required')
     // The hint only says which kind to try first (§2.1); an unknown hint is ignored.
     const accessFirst = hint === 'access_token' || (hint !== 'refresh_token' && token.split('.').length === 3)
-    const attempts = accessFirst
-      ? [() => revokeAccessToken(token), () => app.sessions.revokeRefreshToken(token)]
-      : [() => app.sessions.revokeRefreshToken(token), () => revokeAccessToken(token)]
-    for (const attempt of attempts) if (await attempt()) break
+    const attempts = accessFirst ? [revokeAccessToken, revokeRefreshToken] : [revokeRefreshToken, revokeAccessToken]
+    for (const attempt of attempts) {
+      const revoked = await attempt(token)
+      if (revoked === null) continue
+      await app.audit.record({ ...revoked, ...clientOf(request), detail: { via: 'revoke' } })
+      break
+    }
     return {}
   })
 }

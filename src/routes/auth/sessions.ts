@@ -13,7 +13,7 @@ const sessions: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       summary: 'Your live sessions, most recently used first',
       tags: ['sessions'],
-      response: { 200: Type.Object({ sessions: Type.Array(SessionView) }), 401: ErrorReply }
+      response: { 200: Type.Object({ sessions: Type.Array(SessionView) }), 401: ErrorReply, 403: ErrorReply }
     }
   }, async (request) => {
     const list = await app.sessions.list(request.user.id)
@@ -27,7 +27,7 @@ const sessions: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'End one of your sessions',
       tags: ['sessions'],
       params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
-      response: { 204: NoContent, 401: ErrorReply, 404: ErrorReply }
+      response: { 204: NoContent, 401: ErrorReply, 403: ErrorReply, 404: ErrorReply }
     }
   }, async (request, reply) => {
     // Another user's session is as unknown as one that never existed.

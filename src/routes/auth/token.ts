@@ -2,7 +2,7 @@
 // Form-encoded as the RFC says, or JSON; a missing grant_type means "password", as the clients
 // of the FastAPI tutorials send it. Never sets a cookie.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import formbody from '@fastify/formbody'
+import { formsOnly } from '../../plugins/app/bodies.js'
 import { OAuthErrorReply } from '../../schemas/common.js'
 import { TokenRequest, TokenResponse } from '../../schemas/token.js'
 import { parseScope } from '../../roles.js'
@@ -22,7 +22,7 @@ const missing = (value: string | undefined): value is undefined => value === und
 
 const token: FastifyPluginAsyncTypebox = async (app) => {
   // Forms are parsed only in this scope: elsewhere a form body cannot stand in for JSON.
-  await app.register(formbody)
+  await app.register(formsOnly)
 
   app.post('/token', {
     config: { oauthErrors: true },
@@ -35,7 +35,9 @@ const token: FastifyPluginAsyncTypebox = async (app) => {
       body: TokenRequest,
       response: {
         200: TokenResponse,
-        400: OAuthErrorReply
+        400: OAuthErrorReply,
+        429: OAuthErrorReply,
+        503: OAuthErrorReply
       }
     }
   }, async (request) => {
@@ -51,8 +53,12 @@ const token: FastifyPluginAsyncTypebox = async (app) => {
     if (grant !== 'password') throw new UnsupportedGrantType('grant_type must be password or refresh_token')
     if (missing(username) || missing(password)) throw new InvalidRequest('username and password are required')
 
+    const attempt = await app.passwordAttempt(request, `login:${username.toLowerCase()}`)
     const issued = await app.sessions.login(username, password, requested, { ...clientOf(request), via: 'api' })
-    if (issued === null) throw new InvalidGrant('Invalid username or password')
+    if (issued === null) {
+      await attempt.failed()
+      throw new InvalidGrant('Invalid username or password')
+    }
     return tokenResponse(issued)
   })
 }

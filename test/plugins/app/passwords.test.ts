@@ -1,6 +1,6 @@
 import t from 'tap'
 import bcrypt from 'bcryptjs'
-import { build, newUser, PASSWORD, register } from '../../helper.js'
+import { bearer, build, newUser, PASSWORD, register, signedIn, tempDir } from '../../helper.js'
 import { dummyHash } from '../../../src/plugins/app/passwords.js'
 
 t.test('the dummy hash for unknown users costs a full bcrypt computation at the configured cost', async t => {
@@ -61,4 +61,51 @@ t.test('past the bounded queue, logins get a 503 with Retry-After, never a 500',
   }
   t.equal((await app.inject({ method: 'POST', url: '/auth/token', payload: { username: user.username, password: PASSWORD } })).statusCode, 200,
     'once the burst is over, logins work again')
+})
+
+t.test('the 10,000 most common passwords are refused, at registration and at a password change', async t => {
+  const app = await build(t)
+  for (const password of ['password', 'PassWord', '12345678', 'qwertyuiop', 'iloveyou']) {
+    const res = await app.inject({ method: 'POST', url: '/auth/register', payload: newUser({ password }) })
+    t.equal(res.statusCode, 400, password)
+    t.same(res.json(), { error: 'invalid_password', message: 'password is one of the 10,000 most common; choose another' })
+  }
+  const { tokens } = await signedIn(app)
+  const change = await app.inject({ method: 'POST', url: '/auth/password', headers: bearer(tokens.access_token), payload: { currentPassword: PASSWORD, newPassword: 'baseball' } })
+  t.equal(change.json().error, 'invalid_password')
+  t.equal((await app.inject({ method: 'POST', url: '/auth/register', payload: newUser({ password: 'a less common passphrase' }) })).statusCode, 201)
+})
+
+t.test('a hash made at a lower cost is upgraded at the next successful login', async t => {
+  const dir = tempDir(t)
+  const before = await build(t, { BCRYPT_ROUNDS: '4' }, { dir })
+  const user = await register(before)
+  await before.close()
+
+  const after = await build(t, { BCRYPT_ROUNDS: '5' }, { dir })
+  const hash = async () => (await after.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).passwordHash
+  t.match(await hash(), /^\$2b\$04\$/)
+  t.equal((await after.inject({ method: 'POST', url: '/auth/token', payload: { username: user.username, password: 'wrong password' } })).statusCode, 400)
+  t.match(await hash(), /^\$2b\$04\$/, 'not on a failed one')
+  t.equal((await after.inject({ method: 'POST', url: '/auth/token', payload: { username: user.username, password: PASSWORD } })).statusCode, 200)
+  t.match(await hash(), /^\$2b\$05\$/, 'upgraded')
+  t.equal((await after.inject({ method: 'POST', url: '/auth/token', payload: { username: user.username, password: PASSWORD } })).statusCode, 200, 'and still good')
+})
+
+t.test('a flood of logins does not starve /health or authenticated requests', async t => {
+  const app = await build(t, { BCRYPT_ROUNDS: '10', PASSWORD_WORKERS: '1' })
+  const { user, tokens } = await signedIn(app)
+  const order: string[] = []
+  const flood = Promise.all(Array.from({ length: 30 }, () =>
+    app.inject({ method: 'POST', url: '/auth/token', payload: { username: user.username, password: PASSWORD } })))
+    .then(replies => { order.push('flood'); return replies })
+  await new Promise(resolve => setImmediate(resolve))
+  for (let i = 0; i < 5; i++) {
+    t.equal((await app.inject('/health')).statusCode, 200)
+    t.equal((await app.inject({ url: '/secure-data', headers: bearer(tokens.access_token) })).statusCode, 200)
+    order.push('served')
+  }
+  const replies = await flood
+  t.same(order, ['served', 'served', 'served', 'served', 'served', 'flood'], 'answered while the logins waited for bcrypt')
+  t.same([...new Set(replies.map(r => r.statusCode))].sort(), [200, 503], 'beyond the bounded queue: 503, not a backlog')
 })

@@ -97,3 +97,33 @@ t.test('GET /admin/audit: newest first, a page at a time, filtered by user and t
   }
 })
 
+
+t.test('what the first audit review found missing', async t => {
+  const app = await build(t)
+  const admin = await signedInAdmin(app)
+  const user = await register(app)
+
+  const wrongScope = await app.inject({ method: 'POST', url: '/auth/token', payload: { username: user.username, password: PASSWORD, scope: 'users:write' } })
+  t.equal(wrongScope.json().error, 'invalid_scope')
+  const failed = await app.prisma.auditEvent.findFirstOrThrow({ where: { type: 'login_failed', userId: user.id } })
+  t.same(JSON.parse(failed.detail as string), { via: 'api', reason: 'invalid_scope' }, 'a right password with a wrong scope is on record')
+
+  const issued = await token(app, user.username)
+  await app.inject({ method: 'POST', url: '/auth/revoke', payload: { token: issued.access_token } })
+  await app.inject({ method: 'POST', url: '/auth/revoke', payload: { token: issued.refresh_token } })
+  const revocations = await app.prisma.auditEvent.findMany({ where: { userId: user.id, type: { in: ['token_revoked', 'logout'] } }, orderBy: { seq: 'asc' } })
+  t.same(revocations.map(e => e.type), ['token_revoked', 'logout'])
+  t.ok(revocations.every(e => e.sessionId === decodeJwt(issued.access_token).payload.sid))
+
+  await app.inject({ method: 'PATCH', url: `/admin/users/${user.id}`, headers: bearer(admin.tokens.access_token), payload: { disabled: true } })
+  const disabled = await app.prisma.auditEvent.findFirstOrThrow({ where: { type: 'user_disabled' } })
+  t.equal(disabled.sessionId, decodeJwt(admin.tokens.access_token).payload.sid, 'an admin action names the admin\'s session')
+  t.equal(disabled.actorId, admin.user.id)
+
+  const byActor = await app.inject({ url: `/admin/audit?actorId=${admin.user.id}`, headers: bearer(admin.tokens.access_token) })
+  t.same(byActor.json().events.map((e: { type: string }) => e.type), ['user_disabled'])
+  for (const cursor of ['1e19', '9223372036854775808', '1e300']) {
+    const res = await app.inject({ url: `/admin/audit?cursor=${cursor}`, headers: bearer(admin.tokens.access_token) })
+    t.equal(res.statusCode, 400, cursor)
+  }
+})

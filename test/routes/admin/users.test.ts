@@ -165,3 +165,47 @@ t.test('admin routes by cookie need the CSRF token like any other', async t => {
   t.equal((await browser.request('PATCH', `/admin/users/${target.id}`, { payload: { disabled: true } })).statusCode, 200)
   t.equal((await browser.request('GET', '/admin/users')).statusCode, 200)
 })
+
+t.test('a demoted admin\'s live token loses its admin powers at once; the next refresh carries what is left', async t => {
+  const app = await build(t)
+  const boss = await signedInAdmin(app)
+  const demoted = await signedInAdmin(app)
+  const res = await as(app, boss.tokens.access_token, 'PATCH', `/admin/users/${demoted.user.id}`, { roles: ['user'] })
+  t.equal(res.statusCode, 200)
+
+  const undo = await as(app, demoted.tokens.access_token, 'PATCH', `/admin/users/${demoted.user.id}`, { roles: ['admin', 'user'] })
+  t.equal(undo.statusCode, 401, 'the old token cannot restore the role')
+  t.equal((await as(app, demoted.tokens.access_token, 'PATCH', `/admin/users/${boss.user.id}`, { disabled: true })).statusCode, 401)
+  const next = await refresh(app, demoted.tokens.refresh_token)
+  t.equal(next.statusCode, 200, 'the session lives on')
+  t.equal(next.json().scope, 'profile')
+  t.equal(await statusWith(app, next.json().access_token, '/auth/me'), 200, 'its new token works at once')
+  t.equal((await as(app, next.json().access_token, 'GET', '/admin/users')).statusCode, 403)
+  t.same((await app.prisma.user.findUniqueOrThrow({ where: { id: demoted.user.id }, include: { roles: true } })).roles.map(r => r.role), ['user'])
+})
+
+t.test('a login racing a disable never leaves a live session behind', async t => {
+  const app = await build(t)
+  const admin = await signedInAdmin(app)
+  for (let i = 0; i < 8; i++) {
+    const user = await register(app)
+    const [login] = await Promise.all([
+      app.inject({ method: 'POST', url: '/auth/token', payload: { username: user.username, password: PASSWORD } }),
+      as(app, admin.tokens.access_token, 'PATCH', `/admin/users/${user.id}`, { disabled: true })
+    ])
+    if (login.statusCode === 200) t.equal(await statusWith(app, login.json().access_token), 401, 'a token issued first is revoked')
+    else t.equal(login.json().error, 'invalid_grant')
+    t.equal(await app.prisma.session.count({ where: { userId: user.id, revokedAt: null } }), 0)
+  }
+})
+
+t.test('roles may not be emptied; prefix filters take _ and % literally', async t => {
+  const app = await build(t)
+  const admin = await signedInAdmin(app, newUser({ username: 'zz_admin', email: 'zz_admin@example.com' }))
+  const user = await register(app, newUser({ username: 'zzxadmin', email: 'zzx@example.com' }))
+  t.equal((await as(app, admin.tokens.access_token, 'PATCH', `/admin/users/${user.id}`, { roles: [] })).statusCode, 400)
+  const list = async (query: string) => (await as(app, admin.tokens.access_token, 'GET', `/admin/users?${query}`)).json().users.map((u: { username: string }) => u.username)
+  t.same(await list('username=zz_'), ['zz_admin'])
+  t.same(await list('username=%25'), [])
+  t.same(await list('email=zz'), ['zz_admin', 'zzxadmin'])
+})

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "DeniedToken" ADD COLUMN "issuedBefore" DATETIME;
