@@ -1,0 +1,281 @@
+// npm run bench [-- --quick]
+// Starts the built service as a process with production defaults (NODE_ENV=production, logging
+// on, a fresh SQLite file) and drives it with autocannon from this process. Every row is a ratio
+// to a baseline measured in the same run on the same machine: absolute numbers mean little on a
+// shared machine, ratios hold. Prints one markdown table and writes it to bench/results.md.
+import { spawn } from 'node:child_process'
+import { randomBytes, randomUUID, createHash } from 'node:crypto'
+import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { availableParallelism, cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Worker } from 'node:worker_threads'
+import autocannon from 'autocannon'
+import Database from 'better-sqlite3'
+import bcrypt from 'bcryptjs'
+
+const QUICK = process.argv.includes('--quick')
+const time = (seconds) => QUICK ? Math.max(1, Math.round(seconds / 4)) : seconds
+const ROOT = new URL('..', import.meta.url).pathname
+const WORK = mkdtempSync(join(tmpdir(), 'authd-bench-'))
+const PASSWORD = 'a bench password of decent length'
+const CONNECTIONS = 10
+const BCRYPT_COST = 12
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+async function freePort () {
+  const server = createServer().listen(0, '127.0.0.1')
+  await new Promise(resolve => server.once('listening', resolve))
+  const { port } = server.address()
+  await new Promise(resolve => server.close(resolve))
+  return port
+}
+
+// Every process started, killed at the end whatever happens.
+const children = new Set()
+
+/** Spawns a server, waits for its first 200 on `readyPath`, and times that. */
+async function launch (name, script, env, readyPath) {
+  const port = await freePort()
+  const log = openSync(join(WORK, `${name}.log`), 'a')
+  const started = performance.now()
+  const child = spawn(process.execPath, [script], { cwd: WORK, env: { PATH: process.env.PATH, ...env, PORT: String(port) }, stdio: ['ignore', log, log] })
+  closeSync(log)
+  children.add(child)
+  const url = `http://127.0.0.1:${port}`
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited:\n${readFileSync(join(WORK, `${name}.log`), 'utf8')}`)
+    const status = await fetch(url + readyPath).then(res => res.status, () => 0)
+    if (status === 200) break
+    await sleep(5)
+  }
+  return { url, child, startMs: performance.now() - started, stop: () => { child.kill('SIGKILL') } }
+}
+
+function rssMb (pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) / 1024
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measurements
+
+async function cannon (url, options) {
+  const result = await autocannon({ url, connections: CONNECTIONS, ...options })
+  const failures = result.non2xx + result.errors + result.timeouts
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, requests: result.requests.total, failures }
+}
+
+/** Rounds of one series as one measurement: requests/s over all of them, the worst p99. */
+function combine (rounds) {
+  const mean = (key) => rounds.reduce((sum, r) => sum + r[key], 0) / rounds.length
+  return {
+    rps: mean('rps'),
+    p50: Math.max(...rounds.map(r => r.p50)),
+    p99: Math.max(...rounds.map(r => r.p99)),
+    requests: rounds.reduce((sum, r) => sum + r.requests, 0),
+    failures: rounds.reduce((sum, r) => sum + r.failures, 0)
+  }
+}
+
+/** bcryptjs compares per second on every core, in worker threads, without HTTP. */
+async function bcryptBaseline (seconds, hash) {
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads')
+    const bcrypt = require(${JSON.stringify(join(ROOT, 'node_modules/bcryptjs/umd/index.js'))})
+    const end = Date.now() + workerData.seconds * 1000
+    let n = 0
+    while (Date.now() < end) { bcrypt.compareSync(workerData.password, workerData.hash); n++ }
+    parentPort.postMessage(n)`
+  const counts = await Promise.all(Array.from({ length: availableParallelism() }, () => new Promise((resolve, reject) => {
+    const worker = new Worker(code, { eval: true, workerData: { seconds, hash, password: PASSWORD } })
+    worker.once('message', resolve)
+    worker.once('error', reject)
+  })))
+  return { rps: counts.reduce((a, b) => a + b, 0) / seconds }
+}
+
+/** The writes of one rotation, done with raw better-sqlite3 statements on a copy of the schema. */
+function rawRotations (seconds) {
+  const db = new Database(join(WORK, 'raw.db'))
+  db.pragma('journal_mode = WAL')
+  db.pragma('synchronous = FULL')
+  const migrations = join(ROOT, 'prisma/migrations')
+  for (const dir of readdirSync(migrations, { withFileTypes: true }).filter(d => d.isDirectory()).map(d => d.name).sort()) {
+    db.exec(readFileSync(join(migrations, dir, 'migration.sql'), 'utf8'))
+  }
+  const now = () => new Date().toISOString()
+  const hash = (token) => createHash('sha256').update(token).digest('base64url')
+  db.prepare("INSERT INTO User (id, username, email, passwordHash, updatedAt) VALUES ('u', 'u', 'u@x', 'x', ?)").run(now())
+  db.prepare("INSERT INTO Session (id, userId, scope, expiresAt) VALUES ('s', 'u', 'profile', ?)").run(now())
+  const find = db.prepare('SELECT id, sessionId, usedAt FROM RefreshToken WHERE hash = ?')
+  const claim = db.prepare('UPDATE RefreshToken SET usedAt = ?, successor = ? WHERE id = ? AND usedAt IS NULL')
+  const insert = db.prepare('INSERT INTO RefreshToken (id, hash, sessionId, expiresAt) VALUES (?, ?, ?, ?)')
+  const touch = db.prepare('UPDATE Session SET lastUsedAt = ? WHERE id = ?')
+  const rotate = db.transaction((token, next) => {
+    const row = find.get(hash(token))
+    claim.run(now(), 'sealed', row.id)
+    insert.run(randomUUID(), hash(next), row.sessionId, now())
+    touch.run(now(), row.sessionId)
+  })
+  let token = randomBytes(32).toString('base64url')
+  insert.run(randomUUID(), hash(token), 's', now())
+  const end = Date.now() + seconds * 1000
+  let n = 0
+  while (Date.now() < end) {
+    const next = randomBytes(32).toString('base64url')
+    rotate.immediate(token, next)
+    token = next
+    n++
+  }
+  db.close()
+  return { rps: n / seconds }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run
+
+const serviceEnv = {
+  NODE_ENV: 'production',
+  HOST: '127.0.0.1',
+  LOG_LEVEL: 'info',
+  JWT_SECRET: randomBytes(48).toString('base64'),
+  BCRYPT_ROUNDS: String(BCRYPT_COST),
+  // The benchmark is one client hammering the service: it measures throughput, not the limits.
+  RATE_LIMIT_LOGIN: '100000000',
+  RATE_LIMIT_ACCOUNT: '100000000',
+  RATE_LIMIT_REGISTER: '100000000',
+  RATE_LIMIT_NOT_FOUND: '100000000'
+}
+
+const rows = []
+const row = (name, measured, baseline, ratio, goal, met, note = '') => rows.push({ name, measured, baseline, ratio, goal, met, note })
+const rate = (m) => `${Math.round(m.rps).toLocaleString('en')} req/s`
+const lat = (m) => m.p50 === undefined ? '' : `, p50 ${m.p50} ms, p99 ${m.p99} ms`
+const fmt = (m) => `${rate(m)}${lat(m)}`
+
+try {
+  const warm = time(2)
+  const d = time(8)
+  const SERIES = QUICK ? 1 : 3
+
+  // Bare Fastify: start time (the median of three starts) and, below, throughput.
+  const bareStarts = []
+  let bare
+  for (let i = 0; i < 3; i++) {
+    bare?.stop()
+    bare = await launch(`baseline-${i}`, join(ROOT, 'bench/baseline-server.mjs'), { PATH: process.env.PATH }, '/')
+    bareStarts.push(bare.startMs)
+  }
+  await cannon(bare.url, { duration: warm })
+
+  // The service, on an empty database: start to /ready, migrations included (median of three).
+  const serviceStarts = []
+  let service
+  for (let i = 0; i < 3; i++) {
+    service?.stop()
+    serviceEnv.DATABASE_URL = `file:${join(WORK, `auth-${i}.db`)}`
+    service = await launch(`service-${i}`, join(ROOT, 'dist/server.js'), serviceEnv, '/ready')
+    serviceStarts.push(service.startMs)
+  }
+  const median = (values) => values.sort((a, b) => a - b)[1]
+  const [serviceStart, bareStart] = [median(serviceStarts), median(bareStarts)]
+  row('start', { text: `${Math.round(serviceStart)} ms to /ready` }, { text: `${Math.round(bareStart)} ms to first 200` },
+    serviceStart / bareStart, '≤ 3×', serviceStart / bareStart <= 3)
+
+  const post = (path, body, headers = {}) => fetch(service.url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
+  await post('/auth/register', { username: 'bench', email: 'bench@example.com', password: PASSWORD })
+  const logins = await Promise.all(Array.from({ length: CONNECTIONS }, () => post('/auth/token', { username: 'bench', password: PASSWORD }).then(res => res.json())))
+  const accessToken = logins[0].access_token
+  const csrf = await fetch(service.url + '/auth/csrf')
+  const csrfCookie = csrf.headers.getSetCookie().map(c => c.split(';')[0]).join('; ')
+  const browserLogin = await post('/auth/login', { username: 'bench', password: PASSWORD }, { 'x-csrf-token': (await csrf.json()).csrfToken, cookie: csrfCookie, origin: service.url })
+  const accessCookie = browserLogin.headers.getSetCookie().find(c => c.startsWith('__Host-access=')).split(';')[0]
+
+  // bearer and cookie against the bare app, in alternating rounds, so that a change in the
+  // machine's load during the run weighs on both sides alike.
+  const bearerHeaders = { authorization: `Bearer ${accessToken}` }
+  const cookieHeaders = { cookie: accessCookie }
+  await cannon(`${service.url}/secure-data`, { duration: warm, headers: bearerHeaders })
+  const series = { baseline: [], bearer: [], cookie: [] }
+  for (let i = 0; i < SERIES; i++) {
+    series.baseline.push(await cannon(bare.url, { duration: d / SERIES }))
+    series.bearer.push(await cannon(`${service.url}/secure-data`, { duration: d / SERIES, headers: bearerHeaders }))
+    series.cookie.push(await cannon(`${service.url}/secure-data`, { duration: d / SERIES, headers: cookieHeaders }))
+  }
+  bare.stop()
+  const [baseline, bearer, cookie] = [combine(series.baseline), combine(series.bearer), combine(series.cookie)]
+  row('bearer', bearer, baseline, bearer.rps / baseline.rps, '≥ 0.80×', bearer.rps / baseline.rps >= 0.8)
+  row('cookie', cookie, baseline, cookie.rps / baseline.rps, '≥ 0.75×', cookie.rps / baseline.rps >= 0.75)
+
+  // login: bcrypt cost 12 behind HTTP, against bcryptjs on every core.
+  const hash = bcrypt.hashSync(PASSWORD, BCRYPT_COST)
+  const compares = await bcryptBaseline(time(8), hash)
+  const form = { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `username=bench&password=${encodeURIComponent(PASSWORD)}` }
+  const login = await cannon(`${service.url}/auth/token`, { duration: time(12), connections: 16, ...form })
+  row('login', login, compares, login.rps / compares.rps, '≥ 0.85×', login.rps / compares.rps >= 0.85)
+
+  // storm: the bearer row's p99 while 16 clients log in without pause.
+  const [stormed] = await Promise.all([
+    cannon(`${service.url}/secure-data`, { duration: d, headers: bearerHeaders }),
+    cannon(`${service.url}/auth/token`, { duration: d, connections: 16, ...form })
+  ])
+  row('storm', { ...stormed, text: `p99 ${stormed.p99} ms (${rate(stormed)})` }, { text: `p99 ${bearer.p99} ms alone` },
+    stormed.p99 / Math.max(bearer.p99, 1), '≤ 5× and ≤ 50 ms', stormed.p99 / Math.max(bearer.p99, 1) <= 5 && stormed.p99 <= 50)
+
+  // refresh: rotations, each with a fresh token, against the same writes in raw better-sqlite3.
+  const pool = logins.map(l => l.refresh_token)
+  const rotations = await cannon(`${service.url}/auth/refresh`, {
+    duration: d,
+    requests: [{
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      setupRequest: (request) => ({ ...request, body: JSON.stringify({ refresh_token: pool.shift() }) }),
+      onResponse: (status, body) => { if (status === 200) pool.push(JSON.parse(body).refresh_token) }
+    }]
+  })
+  const raw = rawRotations(time(5))
+  row('refresh', rotations, { ...raw, text: `${Math.round(raw.rps).toLocaleString('en')} rotations/s` }, rotations.rps / raw.rps, '≥ 0.5×', rotations.rps / raw.rps >= 0.5)
+
+  // revoked: the bearer row with 100,000 entries on the denylist (read by the service's sync).
+  const db = new Database(serviceEnv.DATABASE_URL.slice('file:'.length))
+  const deny = db.prepare("INSERT INTO DeniedToken (kind, value, expiresAt) VALUES ('jti', ?, ?)")
+  const until = new Date(Date.now() + 3_600_000).toISOString()
+  db.transaction(() => { for (let i = 0; i < 100_000; i++) deny.run(randomUUID(), until) })()
+  db.close()
+  await sleep(3000)
+  const revoked = await cannon(`${service.url}/secure-data`, { duration: d, headers: bearerHeaders })
+  row('revoked', revoked, bearer, revoked.rps / bearer.rps, '≥ 0.95×', revoked.rps / bearer.rps >= 0.95)
+
+  // memory: RSS after 300,000 bearer requests against RSS after the first 50,000.
+  const [first, rest] = QUICK ? [10_000, 50_000] : [50_000, 250_000]
+  await cannon(`${service.url}/secure-data`, { amount: first, headers: bearerHeaders })
+  const early = rssMb(service.child.pid)
+  await cannon(`${service.url}/secure-data`, { amount: rest, headers: bearerHeaders })
+  const late = rssMb(service.child.pid)
+  row('memory', { text: `${late.toFixed(1)} MB after ${(first + rest).toLocaleString('en')}` }, { text: `${early.toFixed(1)} MB after ${first.toLocaleString('en')}` },
+    late / early, '≤ 1.1×', late / early <= 1.1)
+
+  service.stop()
+  const failures = [baseline, bearer, cookie, login, stormed, rotations, revoked].reduce((n, m) => n + m.failures, 0)
+
+  const cell = (m) => m.text ?? fmt(m)
+  const table = [
+    `Machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, Node ${process.version}${QUICK ? ' (--quick: short runs, goals not checked)' : ''}`,
+    '',
+    '| row | measured | baseline (same run) | ratio | goal | met |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows.map(r => `| ${r.name} | ${cell(r.measured)} | ${cell(r.baseline)} | ${r.ratio.toFixed(2)}× | ${r.goal} | ${QUICK ? '–' : r.met ? 'yes' : 'no'} |`),
+    '',
+    `Bare Fastify: ${fmt(baseline)}. Non-2xx answers or errors during the runs: ${failures}.`
+  ].join('\n')
+  console.log(table)
+  writeFileSync(join(ROOT, 'bench/results.md'), table + '\n')
+  if (failures > 0) process.exitCode = 1
+} finally {
+  for (const child of children) child.kill('SIGKILL')
+  rmSync(WORK, { recursive: true, force: true })
+}
