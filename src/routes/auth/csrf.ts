@@ -4,8 +4,10 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ANONYMOUS } from '../../plugins/app/csrf.js'
+import { cookieNames } from '../../plugins/app/cookies.js'
 
 const csrf: FastifyPluginAsyncTypebox = async (app) => {
+  const accessCookie = cookieNames(app.config.COOKIE_SECURE).access
   app.get('/csrf', {
     schema: {
       summary: 'A CSRF token for the browser session, or for logging in',
@@ -19,13 +21,14 @@ const csrf: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     let session: string | null = null
+    const accessToken = request.cookies[accessCookie]
     try {
-      await request.jwtVerify({ onlyCookie: true })
-      session = request.user.sessionId
+      if (accessToken !== undefined) session = app.verifyAccessToken(accessToken).sessionId
     } catch {
-      const refreshToken = request.refreshCookie()
-      if (refreshToken !== undefined) session = await app.sessions.sessionOf(refreshToken)
+      // An expired or revoked access cookie: the refresh cookie may still name the session.
     }
+    const refreshToken = request.refreshCookie()
+    if (session === null && refreshToken !== undefined) session = await app.sessions.sessionOf(refreshToken)
     return { csrfToken: reply.csrfToken(session ?? ANONYMOUS), signedIn: session !== null }
   })
 }

@@ -115,10 +115,23 @@ t.test('the seeds\' expiry check: a token from a service with ACCESS_TOKEN_TTL=2
   t.equal(issued.expires_in, 2)
   const { iat, exp } = decodeJwt(issued.access_token).payload
   t.equal(exp - iat, 2)
+  // Used while valid, so that the service has it among the tokens it verified already.
+  t.equal((await get(app, '/secure-data', `Bearer ${issued.access_token}`)).statusCode, 200)
   await sleep(3000)
   const res = await get(app, '/secure-data', `Bearer ${issued.access_token}`)
   t.equal(res.statusCode, 401)
   t.equal(res.json().message, 'The access token expired')
+})
+
+t.test('a token that claims to live longer than ACCESS_TOKEN_TTL is refused once the TTL has passed, though it was accepted before', async t => {
+  const app = await build(t, { ACCESS_TOKEN_TTL: '2' })
+  const now = Math.floor(Date.now() / 1000)
+  const longLived = `Bearer ${forge(HEADER, claims({ iat: now, exp: now + 3600 }))}`
+  t.equal((await get(app, '/secure-data', longLived)).statusCode, 200)
+  await sleep(3000)
+  const res = await get(app, '/secure-data', longLived)
+  t.equal(res.statusCode, 401)
+  t.equal(res.headers['www-authenticate']?.includes('error="invalid_token"'), true)
 })
 
 t.test('the issuer and audience are the configured ones, and nothing else is accepted', async t => {
