@@ -7,11 +7,13 @@ import fp from 'fastify-plugin'
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import { PrismaClient } from '../../generated/prisma/client.js'
 import { migrate } from '../../db/migrate.js'
-import { exclusiveTransactions } from '../../db/adapter.js'
+import { exclusiveTransactions, type Connection } from '../../db/adapter.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     prisma: PrismaClient
+    /** Prisma's own SQLite connection, for the few hot paths written as raw statements. */
+    sqlite: Connection
   }
 }
 
@@ -25,7 +27,7 @@ export default fp(async function prisma (app) {
   const applied = await migrate(url)
   if (applied.length > 0) app.log.info({ migrations: applied }, 'database migrated')
 
-  const adapter = exclusiveTransactions(new PrismaBetterSqlite3({ url, timeout: BUSY_TIMEOUT_MS }))
+  const { adapter, connection } = exclusiveTransactions(new PrismaBetterSqlite3({ url, timeout: BUSY_TIMEOUT_MS }))
   const client = new PrismaClient({ adapter })
   app.decorate('prisma', client)
   app.addHook('onClose', () => client.$disconnect())
@@ -40,4 +42,11 @@ export default fp(async function prisma (app) {
   if (journal !== 'wal' || Number(timeout) < BUSY_TIMEOUT_MS) {
     throw new Error(`SQLite at ${url} runs journal_mode=${journal} busy_timeout=${timeout}; wal and ${BUSY_TIMEOUT_MS} ms are required`)
   }
+  // Connected by the queries above; Prisma reconnects with a new one after $disconnect().
+  app.decorate('sqlite', {
+    immediate: async (work) => {
+      if (connection.current === undefined) await client.$connect()
+      return await (connection.current as Connection).immediate(work)
+    }
+  } satisfies Connection)
 }, { name: 'prisma' })
