@@ -59,3 +59,63 @@ t.test('a transaction that cannot begin (the lock held past the busy timeout) le
   t.equal(await app.prisma.$transaction(async tx => tx.user.count()), 0, 'and so do transactions')
   t.equal((await app.inject('/ready')).statusCode, 200)
 })
+
+// Group commit (app.sqlite.immediate): the hot-path writes of one turn of the event loop share
+// one transaction, each in its own savepoint.
+const insertUser = (username: string) => (db: Database.Database) =>
+  db.prepare("INSERT INTO User (id, username, email, passwordHash, updatedAt) VALUES (?, ?, ?, 'x', '2026-01-01T00:00:00.000+00:00')")
+    .run(username, username, `${username}@example.com`).changes
+
+t.test('works queued together commit together; one that throws takes only its own writes back', async t => {
+  const dir = tempDir(t)
+  const app = await build(t, {}, { dir })
+  const other = new Database(join(dir, 'auth.db'), { readonly: true })
+  t.teardown(() => other.close())
+  const committed = () => other.prepare('SELECT username FROM User ORDER BY username').pluck().all()
+  let seenByThird: unknown[] = []
+  const results = await Promise.allSettled([
+    app.sqlite.immediate(insertUser('first')),
+    app.sqlite.immediate(db => { insertUser('second')(db); throw new Error('second fails after writing') }),
+    app.sqlite.immediate(db => { seenByThird = committed(); return insertUser('third')(db) }),
+    // A constraint error from SQLite itself is a work's own error too.
+    app.sqlite.immediate(db => insertUser('first')(db))
+  ])
+  t.same(results.map(r => r.status), ['fulfilled', 'rejected', 'fulfilled', 'rejected'])
+  t.equal((results[1] as PromiseRejectedResult).reason.message, 'second fails after writing')
+  t.match((results[3] as PromiseRejectedResult).reason.code, /^SQLITE_CONSTRAINT/)
+  t.same(seenByThird, [], 'the first work was not committed on its own: one transaction for all')
+  // Read by another connection: what was acknowledged is on disk, and nothing else.
+  t.same(committed(), ['first', 'third'])
+})
+
+t.test('when the shared transaction cannot begin, every work in it fails and none is acknowledged', async t => {
+  const dir = tempDir(t)
+  const app = await build(t, {}, { dir })
+  const other = new Database(join(dir, 'auth.db'))
+  t.teardown(() => other.close())
+  other.exec('BEGIN IMMEDIATE')
+  const results = await Promise.allSettled([app.sqlite.immediate(insertUser('a')), app.sqlite.immediate(insertUser('b'))])
+  other.exec('ROLLBACK')
+  t.same(results.map(r => r.status), ['rejected', 'rejected'])
+  t.equal((results[0] as PromiseRejectedResult).reason.code, 'SQLITE_BUSY')
+  t.equal(other.prepare('SELECT count(*) FROM User').pluck().get(), 0)
+  t.equal(await app.sqlite.immediate(insertUser('later')), 1, 'the connection is usable afterwards')
+})
+
+t.test('a work waits for an open Prisma transaction rather than joining it', async t => {
+  const app = await build(t)
+  let release!: () => void
+  const open = app.prisma.$transaction(async tx => {
+    await tx.user.create({ data: { username: 'in-tx', email: 'in-tx@example.com', passwordHash: 'x' } })
+    await new Promise<void>(resolve => { release = resolve })
+    throw new Error('roll back')
+  }).catch((err: Error) => err.message)
+  await sleep(20)
+  const work = app.sqlite.immediate(insertUser('raw'))
+  await sleep(20)
+  release()
+  t.equal(await open, 'roll back')
+  t.equal(await work, 1)
+  t.same((await app.prisma.user.findMany({ select: { username: true } })).map(u => u.username), ['raw'],
+    'the raw write is not lost with the rollback')
+})
