@@ -17,6 +17,8 @@ declare module 'fastify' {
        * dummy hash of the same cost, so that the reply takes as long either way.
        */
       verify (password: string, hash: string | null): Promise<boolean>
+      /** True when the queue is full: a new task would get 503 overloaded. */
+      saturated (): boolean
     }
   }
 }
@@ -51,11 +53,12 @@ const workerFile = new URL(`./password-worker${import.meta.url.endsWith('.ts') ?
 export default fp(async function passwords (app) {
   const rounds = app.config.BCRYPT_ROUNDS
   const threads = app.config.PASSWORD_WORKERS || availableParallelism()
+  const maxQueue = threads * 8
   const pool = new Piscina<PasswordTask, string | boolean>({
     filename: workerFile.href,
     minThreads: threads,
     maxThreads: threads,
-    maxQueue: threads * 8
+    maxQueue
   })
   app.addHook('onClose', () => pool.destroy())
 
@@ -75,6 +78,7 @@ export default fp(async function passwords (app) {
     verify: async (password: string, hash: string | null) => {
       const match = await run({ op: 'verify', password, hash: hash ?? dummy }) as boolean
       return hash !== null && match
-    }
+    },
+    saturated: () => pool.queueSize >= maxQueue
   })
 }, { name: 'passwords' })

@@ -5,7 +5,7 @@ import bcrypt from 'bcryptjs'
 import { Prisma } from '../../generated/prisma/client.js'
 import type { User as UserRow } from '../../generated/prisma/client.js'
 import { DEFAULT_ROLES } from '../../roles.js'
-import { EmailTaken, InvalidPassword, UsernameTaken, WrongPassword } from '../../errors.js'
+import { EmailTaken, InvalidPassword, Overloaded, UsernameTaken, WrongPassword } from '../../errors.js'
 import type { PublicUser } from '../../schemas/user.js'
 import { passwordProblem } from './passwords.js'
 
@@ -95,6 +95,8 @@ export default fp(async function users (app) {
     },
 
     async checkCredentials (login: string, password: string) {
+      // A flood of logins past what the pool can queue is refused before it costs a query.
+      if (passwords.saturated()) throw new Overloaded()
       // The same single query whether or not the account exists, so that its time cannot tell.
       const row = await prisma.user.findUnique({ where: loginFilter(login), select: { id: true, passwordHash: true, disabled: true } })
       const match = await passwords.verify(password, row?.passwordHash ?? null)
