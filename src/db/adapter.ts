@@ -41,15 +41,17 @@ function exclusive (adapter: SqlDriverAdapter, connection: { current?: Connectio
     throw new Error('@prisma/adapter-better-sqlite3 no longer exposes its connection as `client`: src/db/adapter.ts needs an update')
   }
   let queue: Queued[] = []
-  const commitBatch = (batch: Queued[]) => db.transaction(() => batch.map(({ work }) => {
+  // Inside a transaction, better-sqlite3's transaction functions open a savepoint instead.
+  const savepoint = db.transaction((work: Queued['work']) => work(db))
+  const commitBatch = db.transaction((batch: Queued[]) => batch.map(({ work }) => {
     try {
-      return { ok: true, value: db.transaction(work)(db) }
+      return { ok: true, value: savepoint(work) }
     } catch (err) {
       // An error that ended the whole transaction (disk full, I/O) takes the batch with it.
       if (!db.inTransaction) throw err
       return { ok: false, err }
     }
-  })).immediate()
+  })).immediate
 
   async function flush () {
     // Whatever else this turn of the event loop queues joins the batch.
