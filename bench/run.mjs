@@ -63,10 +63,17 @@ function rssMb (pid) {
 // ---------------------------------------------------------------------------------------------
 // Measurements
 
-async function cannon (url, options) {
+async function cannon (url, { shedding = false, ...options }) {
   const result = await autocannon({ url, connections: CONNECTIONS, ...options })
   const failures = result.non2xx + result.errors + result.timeouts
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, requests: result.requests.total, failures }
+  // A bounded queue answering 503 overloaded is the service working as designed, when asked to.
+  const shed = shedding ? result.statusCodeStats?.['503']?.count ?? 0 : 0
+  if (failures - shed > 0) {
+    const statuses = Object.entries(result.statusCodeStats ?? {}).filter(([code]) => !code.startsWith('2')).map(([code, { count }]) => `${count} × ${code}`)
+    console.error(`${url}: ${[...statuses, `${result.errors} errors`, `${result.timeouts} timeouts`].join(', ')}`)
+  }
+  const ok = Object.entries(result.statusCodeStats ?? {}).filter(([code]) => code.startsWith('2')).reduce((n, [, { count }]) => n + count, 0)
+  return { rps: result.requests.average, okPerSecond: ok / (result.duration || 1), p50: result.latency.p50, p99: result.latency.p99, requests: result.requests.total, failures: failures - shed, shed }
 }
 
 /** Rounds of one series as one measurement: requests/s over all of them, the worst p99. */
@@ -215,18 +222,30 @@ try {
   const hash = bcrypt.hashSync(PASSWORD, BCRYPT_COST)
   const compares = await bcryptBaseline(time(8), hash)
   const form = { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `username=bench&password=${encodeURIComponent(PASSWORD)}` }
+  const idleStarted = performance.now()
+  await fetch(`${service.url}/auth/token`, form)
+  const idleLogin = performance.now() - idleStarted
   const login = await cannon(`${service.url}/auth/token`, { duration: time(12), connections: 16, ...form })
   row('login', login, compares, login.rps / compares.rps, '≥ 0.85×', login.rps / compares.rps >= 0.85)
 
   // storm: the bearer row's p99 while 16 clients log in without pause. The login row's last
-  // requests are still queued for the pool when its clients hang up; one more login, queued
-  // behind them, returns once they are done, so that the storm's 16 clients are 16, not 32.
-  while ((await fetch(`${service.url}/auth/token`, form)).status === 503) await sleep(500)
+  // requests are still queued for the pool when its clients hang up: wait until a login takes
+  // no longer than on an idle service, so that the storm's 16 clients are 16, not 32.
+  for (;;) {
+    const started = performance.now()
+    const status = (await fetch(`${service.url}/auth/token`, form)).status
+    if (status === 200 && performance.now() - started < idleLogin * 1.5) break
+    await sleep(200)
+  }
   const [stormed, stormLogins] = await Promise.all([
     cannon(`${service.url}/secure-data`, { duration: d, headers: bearerHeaders }),
-    cannon(`${service.url}/auth/token`, { duration: d, connections: 16, ...form })
+    // The password workers run at the lowest CPU priority: while the bearer clients keep the
+    // cores busy, logins wait, and past the bounded queue get 503 overloaded (and retry at once:
+    // autocannon ignores Retry-After).
+    cannon(`${service.url}/auth/token`, { duration: d, connections: 16, shedding: true, ...form })
   ])
-  row('storm', { ...stormed, text: `p99 ${stormed.p99} ms (${rate(stormed)}; ${stormLogins.rps.toFixed(1)} logins/s)` }, { text: `p99 ${bearer.p99} ms alone` },
+  const stormNote = `${stormLogins.okPerSecond.toFixed(1)} logins/s, ${stormLogins.shed.toLocaleString('en')} shed with 503`
+  row('storm', { ...stormed, text: `p99 ${stormed.p99} ms (${rate(stormed)}; ${stormNote})` }, { text: `p99 ${bearer.p99} ms alone` },
     stormed.p99 / Math.max(bearer.p99, 1), '≤ 5× and ≤ 50 ms', stormed.p99 / Math.max(bearer.p99, 1) <= 5 && stormed.p99 <= 50)
 
   // refresh: rotations, each with a fresh token, against the same writes in raw better-sqlite3.
@@ -243,7 +262,10 @@ try {
   const raw = rawRotations(time(5))
   row('refresh', rotations, { ...raw, text: `${Math.round(raw.rps).toLocaleString('en')} rotations/s` }, rotations.rps / raw.rps, '≥ 0.5×', rotations.rps / raw.rps >= 0.5)
 
-  // revoked: the bearer row with 100,000 entries on the denylist (read by the service's sync).
+  // revoked: the bearer row with 100,000 entries on the denylist (read by the service's sync),
+  // against the bearer row measured again just before they are added, so that the two runs
+  // are minutes closer than the bearer row is.
+  const before = await cannon(`${service.url}/secure-data`, { duration: d, headers: bearerHeaders })
   const db = new Database(serviceEnv.DATABASE_URL.slice('file:'.length))
   const deny = db.prepare("INSERT INTO DeniedToken (kind, value, expiresAt) VALUES ('jti', ?, ?)")
   const until = new Date(Date.now() + 3_600_000).toISOString()
@@ -251,7 +273,7 @@ try {
   db.close()
   await sleep(3000)
   const revoked = await cannon(`${service.url}/secure-data`, { duration: d, headers: bearerHeaders })
-  row('revoked', revoked, bearer, revoked.rps / bearer.rps, '≥ 0.95×', revoked.rps / bearer.rps >= 0.95)
+  row('revoked', revoked, before, revoked.rps / before.rps, '≥ 0.95×', revoked.rps / before.rps >= 0.95)
 
   // memory: RSS after 300,000 bearer requests against RSS after the first 50,000.
   const [first, rest] = QUICK ? [10_000, 50_000] : [50_000, 250_000]
@@ -263,7 +285,7 @@ try {
     late / early, '≤ 1.1×', late / early <= 1.1)
 
   service.stop()
-  const failures = [baseline, bearer, cookie, login, stormed, stormLogins, rotations, revoked].reduce((n, m) => n + m.failures, 0)
+  const failures = [baseline, bearer, cookie, login, stormed, stormLogins, rotations, before, revoked].reduce((n, m) => n + m.failures, 0)
 
   const cell = (m) => m.text ?? fmt(m)
   const table = [

@@ -7,11 +7,13 @@ export type PasswordTask =
   | { op: 'hash', password: string, rounds: number }
   | { op: 'verify', password: string, hash: string }
 
-// The workers use every core the requests leave idle, and yield them as soon as the main thread
-// needs one: under a flood of logins, authenticated requests keep their latency. On Linux a
-// thread has its own id and nice value; elsewhere the worker keeps the default priority.
+// The workers use every core the requests leave idle, and give way when the main thread needs
+// one: under a flood of logins, authenticated requests keep their latency. Nice 10 rather than
+// 19: at 19 a busy main thread starved them, and logins stopped altogether (npm run bench,
+// storm row); at 10 they keep about a tenth of a contended core. On Linux a thread has its own
+// id and nice value; elsewhere the workers keep the default priority.
 try {
-  setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), 19)
+  setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), 10)
 } catch {}
 
 export default function run (task: PasswordTask): string | boolean {
