@@ -24,9 +24,14 @@ export interface Connection {
    * statements, is what limits concurrent writers. A work that throws rolls back its savepoint
    * only; the promise of every work settles after the commit, so nothing is acknowledged before
    * it is on disk.
+   *
+   * Never call it from inside a Prisma transaction: it waits for that transaction to end.
    */
-  immediate<T> (work: (db: Database) => T): Promise<T>
+  immediate<T> (work: (db: Database) => NotPromise<T>): Promise<T>
 }
+
+// A work that awaited would go on after its transaction, on the shared connection.
+type NotPromise<T> = T extends PromiseLike<unknown> ? never : T
 
 interface Queued { work: (db: Database) => unknown, resolve: (value: unknown) => void, reject: (err: unknown) => void }
 

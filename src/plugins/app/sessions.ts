@@ -171,11 +171,12 @@ export default fp(async function sessions (app) {
     return entries
   }
 
-  async function revoke (where: Prisma.SessionWhereInput, extra: DenyEntry[] = []): Promise<number> {
+  async function revoke (where: Prisma.SessionWhereInput, extra: DenyEntry[] = [], alongside?: (tx: Prisma.TransactionClient) => Promise<void>): Promise<number> {
     const now = Date.now()
     const entries = await prisma.$transaction(async tx => {
       const revoked = await revokeWhere(tx, where, now)
       await revocation.record(tx, extra)
+      await alongside?.(tx)
       return [...revoked, ...extra]
     })
     revocation.remember(entries)
@@ -298,9 +299,13 @@ export default fp(async function sessions (app) {
         case 'rotated':
           return issue(rotation.user, rotation.session, rotation.scopes, rotation.refreshToken)
         case 'reused':
-          // End the whole session. Anything its chain did meanwhile ends with it.
-          await revoke({ id: rotation.sessionId })
-          await audit.record({ type: 'refresh_reuse_detected', userId: rotation.userId, sessionId: rotation.sessionId, ...client })
+          // End the whole session (anything its chain did meanwhile ends with it) and record why,
+          // in one transaction. Should it fail (the database busy past its timeout), the reply is
+          // a 503 and nothing has changed, as when the rotation itself cannot begin: the token is
+          // still a used one, and its next replay ends the session.
+          await revoke({ id: rotation.sessionId }, [], async tx => {
+            await audit.record({ type: 'refresh_reuse_detected', userId: rotation.userId, sessionId: rotation.sessionId, ...client }, tx)
+          })
           app.log.warn({ userId: rotation.userId, sessionId: rotation.sessionId }, 'refresh token reuse detected: session revoked')
           throw new InvalidGrant('The refresh token is invalid')
         case 'invalid_scope':

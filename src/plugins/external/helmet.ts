@@ -2,13 +2,14 @@
 // every request (its CSP parsing alone was 8% of a bearer request's CPU time), and the headers
 // are the same for every answer.
 //
-// Two sets, as OWASP's REST Security Cheat Sheet draws the line. JSON answers get its API set:
-// no caching, HTTPS only, no framing, no sniffing, no reading by other origins, and no content
-// of any kind if a browser were tricked into rendering one. Everything else (the page, its files, Swagger UI, and the bodiless
-// 304s that revalidate them, whose headers replace the cached ones) gets helmet's whole set,
-// with a policy that allows this service's own scripts and styles plus the hashes of Swagger
-// UI's inline ones. Sending the document headers on JSON too would double the bytes of every
-// API answer and protect nothing: those policies only ever apply to a rendered document.
+// Two sets, as OWASP's REST Security Cheat Sheet draws the line. JSON answers, and answers
+// without a body, get its API set: no caching, HTTPS only, no framing, no sniffing, no reading
+// by other origins, and no content of any kind if a browser were tricked into rendering one.
+// Documents (the page, its files, Swagger UI, and the 304s that revalidate them, whose headers
+// replace the cached ones) get helmet's whole set, with a policy that allows this service's own
+// scripts and styles plus the hashes of Swagger UI's inline ones. Sending the document headers
+// on JSON too would double the bytes of every API answer and protect nothing: those policies
+// only ever apply to a rendered document.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import fp from 'fastify-plugin'
 import helmet from 'helmet'
@@ -61,7 +62,7 @@ export default fp(async function securityHeaders (app) {
   })
   app.addHook('onSend', (_request, reply, payload, done) => {
     const type = reply.getHeader('content-type')
-    if (typeof type !== 'string' || !type.startsWith('application/json')) reply.headers(documentHeaders)
+    if (reply.statusCode === 304 || (typeof type === 'string' && !type.startsWith('application/json'))) reply.headers(documentHeaders)
     done(null, payload)
   })
 }, { name: 'helmet', dependencies: ['swagger'] })

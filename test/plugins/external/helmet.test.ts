@@ -1,5 +1,5 @@
 import t from 'tap'
-import { build } from '../../helper.js'
+import { bearer, build, signedIn } from '../../helper.js'
 
 t.test('every answer forbids caching, framing, sniffing and, if rendered, any content', async t => {
   const app = await build(t)
@@ -17,6 +17,13 @@ t.test('every answer forbids caching, framing, sniffing and, if rendered, any co
   }
   // The headers that only mean something to a document stay off JSON.
   t.notOk(res.headers['cross-origin-opener-policy'])
+
+  // An answer without a body (204) is not a document either.
+  const { tokens } = await signedIn(app)
+  const logout = await app.inject({ method: 'POST', url: '/auth/logout', headers: bearer(tokens.access_token) })
+  t.equal(logout.statusCode, 204)
+  t.equal(logout.headers['content-security-policy'], "default-src 'none'; frame-ancestors 'none'")
+  t.notOk(logout.headers['cross-origin-opener-policy'])
 })
 
 t.test('documents get the whole set, with a policy that allows only their own scripts and styles', async t => {
