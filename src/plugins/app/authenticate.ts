@@ -88,10 +88,12 @@ export default fp(async function authenticate (app) {
   }
 
   app.decorate('verifyAccessToken', verifyAccessToken)
+
   function authenticate (request: FastifyRequest): void {
     const header = request.headers.authorization
+    const bearer = header !== undefined && BEARER.test(header)
     let token: string | undefined
-    if (header !== undefined && BEARER.test(header)) {
+    if (bearer) {
       const parts = header.split(' ')
       if (parts.length !== 2 || parts[1] === '') throw new InvalidToken('The access token is invalid')
       token = parts[1]
@@ -101,7 +103,7 @@ export default fp(async function authenticate (app) {
     }
     request.user = verifyAccessToken(token)
     // The cookie came by itself; only a request that shows it comes from our pages may change anything.
-    if (UNSAFE.has(request.method) && !hasBearer(request)) app.verifyCsrf(request, request.user.sessionId)
+    if (UNSAFE.has(request.method) && !bearer) app.verifyCsrf(request, request.user.sessionId)
   }
 
   // All of it is synchronous: a callback hook spares every request a promise and its microtasks.
