@@ -17,7 +17,6 @@ import fp from 'fastify-plugin'
 import type { FastifyRequest, onRequestHookHandler } from 'fastify'
 import { InvalidToken, Unauthorized } from '../../errors.js'
 import type { AuthUser } from '../external/jwt.js'
-import { cookieNames } from './cookies.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -54,8 +53,6 @@ function isTokenError (err: unknown): boolean {
 }
 
 export default fp(async function authenticate (app) {
-  const accessCookie = cookieNames(app.config.COOKIE_SECURE).access
-
   const ttl = app.config.ACCESS_TOKEN_TTL
   // Token → its claims and the instant (ms) they stop being valid: exp, or iat + TTL if sooner.
   const verified = new Map<string, { claims: Record<string, unknown>, until: number }>()
@@ -98,8 +95,8 @@ export default fp(async function authenticate (app) {
       if (parts.length !== 2 || parts[1] === '') throw new InvalidToken('The access token is invalid')
       token = parts[1]
     } else {
-      token = request.cookies[accessCookie]
-      if (token === undefined || token === '') throw new Unauthorized()
+      token = request.accessCookie()
+      if (token === undefined) throw new Unauthorized()
     }
     request.user = verifyAccessToken(token)
     // The cookie came by itself; only a request that shows it comes from our pages may change anything.
@@ -116,4 +113,4 @@ export default fp(async function authenticate (app) {
     }
     done()
   } satisfies onRequestHookHandler)
-}, { name: 'authenticate', dependencies: ['jwt', 'csrf', 'revocation', 'cookie'] })
+}, { name: 'authenticate', dependencies: ['jwt', 'csrf', 'revocation', 'session-cookies'] })

@@ -3,6 +3,7 @@
 // goes nowhere but the auth routes. With COOKIE_SECURE (the default) both are Secure and carry
 // the __Host- / __Secure- prefixes, which a browser refuses to let another (sub)domain set.
 import fp from 'fastify-plugin'
+import type { FastifyRequest } from 'fastify'
 import type { CookieSerializeOptions } from '@fastify/cookie'
 import type { IssuedTokens } from './sessions.js'
 import { toPublicUser } from './users.js'
@@ -15,6 +16,8 @@ declare module 'fastify' {
     clearSessionCookies (): FastifyReply
   }
   interface FastifyRequest {
+    /** The access token from its cookie, if the browser sent one. */
+    accessCookie (): string | undefined
     /** The refresh token from its cookie, if the browser sent one. */
     refreshCookie (): string | undefined
   }
@@ -45,8 +48,11 @@ export default fp(async function cookies (app) {
   app.decorateReply('clearSessionCookies', function () {
     return this.clearCookie(names.access, access).clearCookie(names.refresh, refresh)
   })
-  app.decorateRequest('refreshCookie', function () {
-    const value = this.cookies[names.refresh]
+  // An empty cookie is no cookie.
+  const read = (request: FastifyRequest, name: string) => {
+    const value = request.cookies[name]
     return value === undefined || value === '' ? undefined : value
-  })
+  }
+  app.decorateRequest('accessCookie', function () { return read(this, names.access) })
+  app.decorateRequest('refreshCookie', function () { return read(this, names.refresh) })
 }, { name: 'session-cookies', dependencies: ['cookie', 'csrf'] })

@@ -4,10 +4,8 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ANONYMOUS } from '../../plugins/app/csrf.js'
-import { cookieNames } from '../../plugins/app/cookies.js'
 
 const csrf: FastifyPluginAsyncTypebox = async (app) => {
-  const accessCookie = cookieNames(app.config.COOKIE_SECURE).access
   app.get('/csrf', {
     schema: {
       summary: 'A CSRF token for the browser session, or for logging in',
@@ -21,7 +19,7 @@ const csrf: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     let session: string | null = null
-    const accessToken = request.cookies[accessCookie]
+    const accessToken = request.accessCookie()
     try {
       if (accessToken !== undefined) session = app.verifyAccessToken(accessToken).sessionId
     } catch {
