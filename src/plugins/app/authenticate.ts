@@ -54,13 +54,14 @@ function isTokenError (err: unknown): boolean {
 
 export default fp(async function authenticate (app) {
   const ttl = app.config.ACCESS_TOKEN_TTL
-  // Token → its claims and the instant (ms) they stop being valid: exp, or iat + TTL if sooner.
-  const verified = new Map<string, { claims: Record<string, unknown>, until: number }>()
+  // Token → its user, its iat, and the instant (ms) it stops being valid: exp, or iat + TTL if
+  // sooner. The user is frozen: every request with the token shares it.
+  const verified = new Map<string, { user: AuthUser, iat: number, until: number }>()
 
-  function verifiedClaims (token: string): Record<string, unknown> {
+  function verify (token: string): { user: AuthUser, iat: number } {
     const hit = verified.get(token)
     if (hit !== undefined) {
-      if (Date.now() < hit.until) return hit.claims
+      if (Date.now() < hit.until) return hit
       verified.delete(token)
     }
     let claims: Record<string, unknown>
@@ -70,18 +71,26 @@ export default fp(async function authenticate (app) {
       if (!isTokenError(err)) throw err
       throw new InvalidToken((err as { code: string }).code === 'FAST_JWT_EXPIRED' ? 'The access token expired' : 'The access token is invalid')
     }
-    // (fast-jwt has checked that exp and iat are numbers.) Oldest out first, past 10,000 entries.
+    // (fast-jwt has checked that exp is a number.) A token that fails here is not remembered.
+    if (!ownClaims(claims)) throw new InvalidToken('The access token is invalid')
+    const user: AuthUser = Object.freeze({
+      id: claims.sub,
+      sessionId: claims.sid,
+      tokenId: claims.jti,
+      scopes: Object.freeze(claims.scope.split(' ').filter(s => s !== '')),
+      expiresAt: claims.exp
+    })
+    const entry = { user, iat: claims.iat, until: Math.min(claims.exp, claims.iat + ttl) * 1000 }
+    // Oldest out first, past 10,000 entries.
     if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value as string)
-    verified.set(token, { claims, until: Math.min(claims.exp as number, claims.iat as number + ttl) * 1000 })
-    return claims
+    verified.set(token, entry)
+    return entry
   }
 
   function verifyAccessToken (token: string): AuthUser {
-    const claims = verifiedClaims(token)
-    if (!ownClaims(claims) || app.revocation.isRevoked(claims.jti, claims.sid, claims.iat)) {
-      throw new InvalidToken('The access token is invalid')
-    }
-    return { id: claims.sub, sessionId: claims.sid, tokenId: claims.jti, scopes: claims.scope.split(' ').filter(s => s !== ''), expiresAt: claims.exp }
+    const { user, iat } = verify(token)
+    if (app.revocation.isRevoked(user.tokenId, user.sessionId, iat)) throw new InvalidToken('The access token is invalid')
+    return user
   }
 
   app.decorate('verifyAccessToken', verifyAccessToken)

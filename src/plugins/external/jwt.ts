@@ -13,14 +13,14 @@ export interface AccessTokenPayload {
   iat?: number
 }
 
-/** `request.user` once a token is verified. */
+/** `request.user` once a token is verified; shared by the requests that bring the same token. */
 export interface AuthUser {
-  id: string
-  sessionId: string
-  tokenId: string
-  scopes: string[]
+  readonly id: string
+  readonly sessionId: string
+  readonly tokenId: string
+  readonly scopes: readonly string[]
   /** Seconds since the epoch. */
-  expiresAt: number
+  readonly expiresAt: number
 }
 
 declare module '@fastify/jwt' {

@@ -35,7 +35,7 @@ const me: FastifyPluginAsyncTypebox = async (app) => {
     }
     return {
       user: toPublicUser(user),
-      scopes,
+      scopes: [...scopes],
       session: toSessionView(session, sessionId)
     }
   })
