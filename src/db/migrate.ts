@@ -5,7 +5,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
-import { withSchemaEngine, type SchemaEngine } from './schema-engine.js'
+import type { SchemaEngine } from './schema-engine.js'
 
 // Both src/db (tests) and dist/db (built) sit two levels below the package root.
 export const prismaDir = fileURLToPath(new URL('../../prisma/', import.meta.url))
@@ -69,6 +69,8 @@ export async function pendingMigrations (path: string): Promise<string[]> {
  */
 export async function migrate (url: string): Promise<string[]> {
   if ((await pendingMigrations(url.slice('file:'.length))).length === 0) return []
+  // Loaded only then: a restart on an up-to-date database does without it.
+  const { withSchemaEngine } = await import('./schema-engine.js')
   try {
     return await withSchemaEngine(url, schemaPath, applyMigrations)
   } catch (err) {
