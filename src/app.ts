@@ -96,11 +96,10 @@ export function loggerOptions (config: Config, stream?: DestinationStream): Fast
     serializers: {
       // The path without its query string: a client that puts a token there should not get it
       // written to disk, whatever the parameter is called or however it is encoded.
-      req: (req) => ({
-        method: req.method,
-        url: req.url.split('?')[0],
-        remoteAddress: req.ip
-      })
+      req: (req) => {
+        const query = req.url.indexOf('?')
+        return { method: req.method, url: query === -1 ? req.url : req.url.slice(0, query), remoteAddress: req.ip }
+      }
     }
   }
 }

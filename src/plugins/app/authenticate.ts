@@ -100,9 +100,9 @@ export default fp(async function authenticate (app) {
     const bearer = header !== undefined && BEARER.test(header)
     let token: string | undefined
     if (bearer) {
-      const parts = header.split(' ')
-      if (parts.length !== 2 || parts[1] === '') throw new InvalidToken('The access token is invalid')
-      token = parts[1]
+      // The scheme, one space, the token (RFC 6750, section 2.1), and no other space.
+      token = header.slice(7)
+      if (header.charCodeAt(6) !== 0x20 || token === '' || token.includes(' ')) throw new InvalidToken('The access token is invalid')
     } else {
       token = request.accessCookie()
       if (token === undefined) throw new Unauthorized()

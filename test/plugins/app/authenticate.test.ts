@@ -97,6 +97,20 @@ t.test('forged, tampered and malformed tokens: 401 invalid_token, one by one', a
       t.notMatch(res.body, /FAST_JWT|FST_|at \/|\.js:/, `${name}: no internals in the reply`)
     }
   }
+
+  // The header's framing: the scheme, one space, the token, and nothing else.
+  const framings: Array<[string, string]> = [
+    ['two spaces', `Bearer  ${valid}`],
+    ['a tab', `Bearer\t${valid}`],
+    ['a second value', `Bearer ${valid} ${valid}`],
+    ['a trailing space', `Bearer ${valid} `]
+  ]
+  for (const [name, header] of framings) {
+    const res = await get(app, '/secure-data', header)
+    t.equal(res.statusCode, 401, name)
+    t.equal(res.json().error, 'invalid_token', name)
+  }
+  t.equal((await get(app, '/secure-data', `bearer ${valid}`)).statusCode, 200, 'control: the scheme is case-insensitive')
 })
 
 t.test('an expired token says so in its challenge', async t => {
