@@ -278,10 +278,11 @@ export default fp(async function sessions (app) {
         if (token.usedAt === null) {
           if (scopes === undefined) return { outcome: 'invalid_scope' }
           const successor = newRefreshToken()
+          const at = iso(now)
           // The atomic claim: only the first use finds usedAt still empty.
-          if (q.claim.run(iso(now), sealSuccessor(presented, successor), token.id).changes !== 1) return { outcome: 'invalid' }
-          q.insert.run(randomUUID(), hashRefreshToken(successor), session.id, iso(now), iso(refreshExpiry(session, now)))
-          q.touch.run(iso(now), session.id)
+          if (q.claim.run(at, sealSuccessor(presented, successor), token.id).changes !== 1) return { outcome: 'invalid' }
+          q.insert.run(randomUUID(), hashRefreshToken(successor), session.id, at, iso(refreshExpiry(session, now)))
+          q.touch.run(at, session.id)
           return { outcome: 'rotated', user, session: { ...session, lastUsedAt: new Date(now) }, scopes, refreshToken: successor }
         }
 
