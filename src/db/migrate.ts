@@ -69,9 +69,9 @@ export async function pendingMigrations (path: string): Promise<string[]> {
  */
 export async function migrate (url: string): Promise<string[]> {
   if ((await pendingMigrations(url.slice('file:'.length))).length === 0) return []
-  // Loaded only then: a restart on an up-to-date database does without it.
-  const { withSchemaEngine } = await import('./schema-engine.js')
   try {
+    // Loaded only then: a restart on an up-to-date database does without it.
+    const { withSchemaEngine } = await import('./schema-engine.js')
     return await withSchemaEngine(url, schemaPath, applyMigrations)
   } catch (err) {
     throw new Error(`could not migrate ${url}; if another process has it open, stop it and start again (${(err as Error).message.split('\n')[0]})`)

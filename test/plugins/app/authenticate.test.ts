@@ -102,8 +102,7 @@ t.test('forged, tampered and malformed tokens: 401 invalid_token, one by one', a
   const framings: Array<[string, string]> = [
     ['two spaces', `Bearer  ${valid}`],
     ['a tab', `Bearer\t${valid}`],
-    ['a second value', `Bearer ${valid} ${valid}`],
-    ['a trailing space', `Bearer ${valid} `]
+    ['a second value', `Bearer ${valid} ${valid}`]
   ]
   for (const [name, header] of framings) {
     const res = await get(app, '/secure-data', header)
