@@ -53,6 +53,7 @@ function isTokenError (err: unknown): boolean {
 }
 
 export default fp(async function authenticate (app) {
+  const { revocation } = app
   const ttl = app.config.ACCESS_TOKEN_TTL
   // Token → its user, its iat, and the instant (ms) it stops being valid: exp, or iat + TTL if
   // sooner. The user is frozen: every request with the token shares it.
@@ -89,7 +90,7 @@ export default fp(async function authenticate (app) {
 
   function verifyAccessToken (token: string): AuthUser {
     const { user, iat } = verify(token)
-    if (app.revocation.isRevoked(user.tokenId, user.sessionId, iat)) throw new InvalidToken('The access token is invalid')
+    if (revocation.isRevoked(user.tokenId, user.sessionId, iat)) throw new InvalidToken('The access token is invalid')
     return user
   }
 
