@@ -1,17 +1,18 @@
-// Runs src/server.ts as a real process, the way tap runs the tests (TypeScript through tap's
-// loader), for what only a process can show: exit codes, signals, crashes.
+// Runs the service as a real process, for what only a process can show: exit codes, signals,
+// crashes, a browser. It runs what ships: the bundle that `npm test` builds first (dist/server.js).
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 
-const server = new URL('../src/server.ts', import.meta.url).pathname
-export const execArgv = process.execArgv.filter(arg => arg.includes('@tapjs/typescript'))
+const server = new URL('../dist/server.js', import.meta.url).pathname
 
-// tap's TypeScript settings (transpile-only above all: type-checking every start takes seconds).
+// For the CLI's tests, which run its TypeScript source the way tap runs the tests: tap's loader
+// and its settings (transpile-only above all: type-checking every start takes seconds).
+export const execArgv = process.execArgv.filter(arg => arg.includes('@tapjs/typescript'))
 export const tsNode = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('TS_NODE_')))
 
 export function startServer (env: Record<string, string>, cwd: string) {
-  const child = spawn(process.execPath, [...execArgv, server], { cwd, env: { PATH: process.env.PATH, ...tsNode, ...env }, stdio: 'pipe' })
+  const child = spawn(process.execPath, [server], { cwd, env: { PATH: process.env.PATH, ...env }, stdio: 'pipe' })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', chunk => { stdout += chunk })

@@ -3,12 +3,10 @@
 import { existsSync } from 'node:fs'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
+import { prismaDir } from '../paths.js'
 import type { SchemaEngine } from './schema-engine.js'
 
-// Both src/db (tests) and dist/db (built) sit two levels below the package root.
-export const prismaDir = fileURLToPath(new URL('../../prisma/', import.meta.url))
 export const schemaPath = join(prismaDir, 'schema.prisma')
 export const migrationsDir = join(prismaDir, 'migrations')
 

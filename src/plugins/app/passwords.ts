@@ -6,6 +6,7 @@ import { Piscina } from 'piscina'
 import bcrypt from 'bcryptjs'
 import { dictionary } from '@zxcvbn-ts/language-common'
 import { Overloaded } from '../../errors.js'
+import { passwordWorker } from '../../paths.js'
 import type { PasswordTask } from './password-worker.js'
 
 declare module 'fastify' {
@@ -47,15 +48,12 @@ export function dummyHash (rounds: number): string {
   return bcrypt.genSaltSync(rounds) + 'x'.repeat(31)
 }
 
-// Tests run the TypeScript sources, the service runs the compiled JavaScript.
-const workerFile = new URL(`./password-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url)
-
 export default fp(async function passwords (app) {
   const rounds = app.config.BCRYPT_ROUNDS
   const threads = app.config.PASSWORD_WORKERS || availableParallelism()
   const maxQueue = threads * 8
   const pool = new Piscina<PasswordTask, string | boolean>({
-    filename: workerFile.href,
+    filename: passwordWorker.href,
     minThreads: threads,
     maxThreads: threads,
     maxQueue

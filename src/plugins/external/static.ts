@@ -1,11 +1,11 @@
 // The page at / (src/public, copied next to the compiled code by the build).
-import { fileURLToPath } from 'node:url'
 import fp from 'fastify-plugin'
 import fastifyStatic from '@fastify/static'
+import { publicDir } from '../../paths.js'
 
 export default fp(async function page (app) {
   await app.register(fastifyStatic, {
-    root: fileURLToPath(new URL('../../public/', import.meta.url)),
+    root: publicDir,
     // Routes for the files that exist, nothing more: anything else is the API's own 404.
     wildcard: false
   })
