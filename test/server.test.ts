@@ -35,6 +35,14 @@ t.test('it starts on an empty database, serves, and closes gracefully on SIGTERM
   const ready = await fetch(`${base}/ready`)
   t.equal(ready.status, 200)
 
+  // The bundle finds the files it serves outside itself: the page's, and Swagger UI's.
+  for (const [path, type] of [['/', 'text/html'], ['/docs/', 'text/html'], ['/docs/static/swagger-ui-bundle.js', 'application/javascript'], ['/docs/static/logo.svg', 'image/svg+xml']]) {
+    const res = await fetch(`${base}${path}`)
+    t.equal(res.status, 200, path)
+    t.match(res.headers.get('content-type'), type, path)
+    t.ok((await res.arrayBuffer()).byteLength > 0, path)
+  }
+
   // A registration takes a cost-13 bcrypt (most of a second): SIGTERM arrives while it runs,
   // and it must still complete before the process exits.
   const pending = fetch(`${base}/auth/register`, {
