@@ -28,6 +28,13 @@ export interface Connection {
    * Never call it from inside a Prisma transaction: it waits for that transaction to end.
    */
   immediate<T> (work: (db: Database) => NotPromise<T>): Promise<T>
+  /**
+   * Runs `work`, which must be synchronous and only read, on Prisma's own connection once no
+   * Prisma transaction is open, as Prisma's own queries do: it never sees rows that a
+   * transaction has not committed yet. For reads of many rows, where Prisma's work per row is
+   * the cost.
+   */
+  read<T> (work: (db: Database) => NotPromise<T>): Promise<T>
 }
 
 // A work that awaited would go on after its transaction, on the shared connection.
@@ -78,7 +85,11 @@ function exclusive (adapter: SqlDriverAdapter, connection: { current?: Connectio
     immediate: async <T>(work: (db: Database) => T) => await new Promise<T>((resolve, reject) => {
       queue.push({ work, resolve: resolve as (value: unknown) => void, reject })
       if (queue.length === 1) void flush()
-    })
+    }),
+    read: async <T>(work: (db: Database) => T) => {
+      while (open !== undefined) await open
+      return work(db)
+    }
   }
 
   return {

@@ -119,3 +119,21 @@ t.test('a work waits for an open Prisma transaction rather than joining it', asy
   t.same((await app.prisma.user.findMany({ select: { username: true } })).map(u => u.username), ['raw'],
     'the raw write is not lost with the rollback')
 })
+
+t.test('a raw read waits for an open Prisma transaction and never sees its uncommitted rows', async t => {
+  const app = await build(t)
+  let release!: () => void
+  const open = app.prisma.$transaction(async tx => {
+    await tx.user.create({ data: { username: 'in-tx', email: 'in-tx@example.com', passwordHash: 'x' } })
+    await new Promise<void>(resolve => { release = resolve })
+    throw new Error('roll back')
+  }).catch((err: Error) => err.message)
+  await sleep(20)
+  let done = false
+  const read = app.sqlite.read(db => db.prepare('SELECT username FROM User').pluck().all()).finally(() => { done = true })
+  await sleep(20)
+  t.equal(done, false, 'the read waits while the transaction is open')
+  release()
+  t.equal(await open, 'roll back')
+  t.same(await read, [], 'and does not see the rolled-back row')
+})

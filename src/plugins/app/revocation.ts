@@ -4,6 +4,7 @@
 // which this process updates on each of its own writes and refreshes every second with the
 // rows other processes added. Entries live until the tokens they cover have expired.
 import fp from 'fastify-plugin'
+import type { Database, Statement } from 'better-sqlite3'
 import type { Prisma } from '../../generated/prisma/client.js'
 
 declare module 'fastify' {
@@ -30,6 +31,17 @@ export type DenyEntry =
   | { kind: 'jti' | 'sid', value: string, expiresAt: Date }
   | { kind: 'sid_before', value: string, expiresAt: Date, issuedBefore: Date }
 
+type DeniedRow = [seq: bigint, kind: string, value: string, expiresAt: string, issuedBefore: string | null]
+
+const prepared = new WeakMap<Database, Statement>()
+function newEntries (db: Database): Statement {
+  let statement = prepared.get(db)
+  if (statement === undefined) {
+    prepared.set(db, statement = db.prepare('SELECT seq, kind, value, expiresAt, issuedBefore FROM DeniedToken WHERE seq > ? ORDER BY seq').raw())
+  }
+  return statement
+}
+
 const SYNC_INTERVAL_MS = 1000
 const PURGE_INTERVAL_MS = 10 * 60 * 1000
 
@@ -40,11 +52,16 @@ export default fp(async function revocation (app) {
   const stale = new Map<string, [number, number]>()
   let cursor = 0
 
-  function remember (entries: DenyEntry[]) {
-    for (const entry of entries) {
-      if (entry.kind === 'sid_before') stale.set(entry.value, [entry.issuedBefore.getTime(), entry.expiresAt.getTime()])
-      else denied[entry.kind].set(entry.value, entry.expiresAt.getTime())
+  function add (kind: string, value: string, expiresAt: number, issuedBefore: number | null) {
+    if (kind === 'sid_before') {
+      if (issuedBefore !== null) stale.set(value, [issuedBefore, expiresAt])
+    } else if (kind === 'jti' || kind === 'sid') {
+      denied[kind].set(value, expiresAt)
     }
+  }
+
+  function remember (entries: DenyEntry[]) {
+    for (const entry of entries) add(entry.kind, entry.value, entry.expiresAt.getTime(), entry.kind === 'sid_before' ? entry.issuedBefore.getTime() : null)
   }
 
   async function record (tx: Prisma.TransactionClient, entries: DenyEntry[]) {
@@ -60,14 +77,15 @@ export default fp(async function revocation (app) {
     }
   }
 
+  // Read with a raw statement: at start this is the whole denylist, and through Prisma a restart
+  // with 100,000 entries took a second longer. Dates are ISO text and integers BigInt, as Prisma
+  // stores them (the adapter sets safe integers).
   async function sync () {
-    const rows = await prisma.deniedToken.findMany({ where: { seq: { gt: cursor } }, orderBy: { seq: 'asc' } })
-    remember(rows.flatMap((row): DenyEntry[] => {
-      if ((row.kind === 'jti' || row.kind === 'sid')) return [{ kind: row.kind, value: row.value, expiresAt: row.expiresAt }]
-      if (row.kind === 'sid_before' && row.issuedBefore !== null) return [{ kind: row.kind, value: row.value, expiresAt: row.expiresAt, issuedBefore: row.issuedBefore }]
-      return []
-    }))
-    if (rows.length > 0) cursor = rows[rows.length - 1].seq
+    const rows = await app.sqlite.read(db => newEntries(db).all(cursor) as DeniedRow[])
+    for (const [, kind, value, expiresAt, issuedBefore] of rows) {
+      add(kind, value, Date.parse(expiresAt), issuedBefore === null ? null : Date.parse(issuedBefore))
+    }
+    if (rows.length > 0) cursor = Number(rows[rows.length - 1][0])
   }
 
   async function purge () {

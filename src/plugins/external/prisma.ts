@@ -43,10 +43,12 @@ export default fp(async function prisma (app) {
     throw new Error(`SQLite at ${url} runs journal_mode=${journal} busy_timeout=${timeout}; wal and ${BUSY_TIMEOUT_MS} ms are required`)
   }
   // Connected by the queries above; Prisma reconnects with a new one after $disconnect().
+  const connected = async () => {
+    if (connection.current === undefined) await client.$connect()
+    return connection.current as Connection
+  }
   app.decorate('sqlite', {
-    immediate: async (work) => {
-      if (connection.current === undefined) await client.$connect()
-      return await (connection.current as Connection).immediate(work)
-    }
+    immediate: async (work) => await (await connected()).immediate(work),
+    read: async (work) => await (await connected()).read(work)
   } satisfies Connection)
 }, { name: 'prisma' })

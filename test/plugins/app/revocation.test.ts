@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { bearer, build, decodeJwt, refresh, signedIn, statusWith, tempDir } from '../../helper.js'
+import { bearer, build, decodeJwt, refresh, signedIn, signedInAdmin, statusWith, tempDir } from '../../helper.js'
 
 t.test('revocations survive a restart: a new process refuses the token from its first request', async t => {
   const dir = tempDir(t)
@@ -12,6 +12,23 @@ t.test('revocations survive a restart: a new process refuses the token from its 
   const second = await build(t, {}, { dir })
   t.equal(await statusWith(second, tokens.access_token), 401)
   t.equal((await refresh(second, tokens.refresh_token)).statusCode, 400)
+})
+
+t.test('a demotion survives a restart: the tokens issued before it are refused, the next ones accepted', async t => {
+  const dir = tempDir(t)
+  const first = await build(t, {}, { dir })
+  const boss = await signedInAdmin(first)
+  const demoted = await signedInAdmin(first)
+  const patch = await first.inject({ method: 'PATCH', url: `/admin/users/${demoted.user.id}`, payload: { roles: ['user'] }, headers: bearer(boss.tokens.access_token) })
+  t.equal(patch.statusCode, 200)
+  await first.close()
+
+  const second = await build(t, {}, { dir })
+  t.equal(await statusWith(second, demoted.tokens.access_token, '/auth/me'), 401, 'the token from before the demotion')
+  t.equal(await statusWith(second, boss.tokens.access_token, '/auth/me'), 200, 'another user\'s token')
+  const next = await refresh(second, demoted.tokens.refresh_token)
+  t.equal(next.statusCode, 200)
+  t.equal(await statusWith(second, next.json().access_token, '/auth/me'), 200, 'the token from after it')
 })
 
 t.test('a second instance on the same database refuses a token the first revoked, within about a second', async t => {
