@@ -81,7 +81,7 @@ function exclusive (adapter: SqlDriverAdapter, connection: { current?: Connectio
     batch.forEach((item, i) => { outcomes[i].ok ? item.resolve(outcomes[i].value) : item.reject(outcomes[i].err) })
   }
 
-  connection.current = {
+  const current: Connection = {
     immediate: async <T>(work: (db: Database) => T) => await new Promise<T>((resolve, reject) => {
       queue.push({ work, resolve: resolve as (value: unknown) => void, reject })
       if (queue.length === 1) void flush()
@@ -91,6 +91,7 @@ function exclusive (adapter: SqlDriverAdapter, connection: { current?: Connectio
       return work(db)
     }
   }
+  connection.current = current
 
   return {
     provider: adapter.provider,
@@ -135,7 +136,12 @@ function exclusive (adapter: SqlDriverAdapter, connection: { current?: Connectio
       }
     },
     getConnectionInfo: adapter.getConnectionInfo?.bind(adapter),
-    dispose: () => adapter.dispose()
+    async dispose () {
+      // After $disconnect(), the next raw work connects anew (plugins/external/prisma.ts), as
+      // Prisma's next query would.
+      if (connection.current === current) connection.current = undefined
+      await adapter.dispose()
+    }
   }
 }
 

@@ -137,3 +137,12 @@ t.test('a raw read waits for an open Prisma transaction and never sees its uncom
   t.equal(await open, 'roll back')
   t.same(await read, [], 'and does not see the rolled-back row')
 })
+
+t.test('after $disconnect() raw work connects anew, as Prisma\'s next query would', async t => {
+  const app = await build(t)
+  await app.prisma.$disconnect()
+  t.equal(await app.sqlite.immediate(insertUser('after')), 1)
+  t.same(await app.sqlite.read(db => db.prepare('SELECT username FROM User').pluck().all()), ['after'])
+  await app.prisma.$disconnect()
+  await t.resolves(app.revocation.sync(), 'the denylist sync too')
+})

@@ -27,7 +27,9 @@ export default fp(async function prisma (app) {
   const applied = await migrate(url)
   if (applied.length > 0) app.log.info({ migrations: applied }, 'database migrated')
 
-  const { adapter, connection } = exclusiveTransactions(new PrismaBetterSqlite3({ url, timeout: BUSY_TIMEOUT_MS }))
+  // Dates as ISO text, the adapter's default, pinned: the raw statements (sessions, revocation)
+  // read them with Date.parse.
+  const { adapter, connection } = exclusiveTransactions(new PrismaBetterSqlite3({ url, timeout: BUSY_TIMEOUT_MS }, { timestampFormat: 'iso8601' }))
   const client = new PrismaClient({ adapter })
   app.decorate('prisma', client)
   app.addHook('onClose', () => client.$disconnect())
