@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import t from 'tap'
-import { build, tempDir } from '../helper.js'
+import { build, tempDir, type App } from '../helper.js'
 
 t.test('a write made while another request\'s transaction is open survives that transaction\'s rollback', async t => {
   const app = await build(t)
@@ -102,8 +102,8 @@ t.test('when the shared transaction cannot begin, every work in it fails and non
   t.equal(await app.sqlite.immediate(insertUser('later')), 1, 'the connection is usable afterwards')
 })
 
-t.test('a work waits for an open Prisma transaction rather than joining it', async t => {
-  const app = await build(t)
+// A Prisma transaction that writes a user, stays open until released, then rolls back.
+async function openTransaction (app: App) {
   let release!: () => void
   const open = app.prisma.$transaction(async tx => {
     await tx.user.create({ data: { username: 'in-tx', email: 'in-tx@example.com', passwordHash: 'x' } })
@@ -111,6 +111,12 @@ t.test('a work waits for an open Prisma transaction rather than joining it', asy
     throw new Error('roll back')
   }).catch((err: Error) => err.message)
   await sleep(20)
+  return { open, release: () => release() }
+}
+
+t.test('a work waits for an open Prisma transaction rather than joining it', async t => {
+  const app = await build(t)
+  const { open, release } = await openTransaction(app)
   const work = app.sqlite.immediate(insertUser('raw'))
   await sleep(20)
   release()
@@ -122,13 +128,7 @@ t.test('a work waits for an open Prisma transaction rather than joining it', asy
 
 t.test('a raw read waits for an open Prisma transaction and never sees its uncommitted rows', async t => {
   const app = await build(t)
-  let release!: () => void
-  const open = app.prisma.$transaction(async tx => {
-    await tx.user.create({ data: { username: 'in-tx', email: 'in-tx@example.com', passwordHash: 'x' } })
-    await new Promise<void>(resolve => { release = resolve })
-    throw new Error('roll back')
-  }).catch((err: Error) => err.message)
-  await sleep(20)
+  const { open, release } = await openTransaction(app)
   let done = false
   const read = app.sqlite.read(db => db.prepare('SELECT username FROM User').pluck().all()).finally(() => { done = true })
   await sleep(20)
