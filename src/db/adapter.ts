@@ -37,6 +37,19 @@ export interface Connection {
   read<T> (work: (db: Database) => NotPromise<T>): Promise<T>
 }
 
+/**
+ * Statements prepared once per connection, for raw work: after $disconnect() Prisma opens a new
+ * connection, where a statement of the old one would fail.
+ */
+export function perConnection<T> (prepare: (db: Database) => T): (db: Database) => T {
+  const prepared = new WeakMap<Database, T>()
+  return (db) => {
+    let statements = prepared.get(db)
+    if (statements === undefined) prepared.set(db, statements = prepare(db))
+    return statements
+  }
+}
+
 // A work that awaited would go on after its transaction, on the shared connection.
 type NotPromise<T> = T extends PromiseLike<unknown> ? never : T
 

@@ -4,8 +4,8 @@
 // which this process updates on each of its own writes and refreshes every second with the
 // rows other processes added. Entries live until the tokens they cover have expired.
 import fp from 'fastify-plugin'
-import type { Database, Statement } from 'better-sqlite3'
 import type { Prisma } from '../../generated/prisma/client.js'
+import { perConnection } from '../../db/adapter.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -33,14 +33,7 @@ export type DenyEntry =
 
 type DeniedRow = [seq: bigint, kind: string, value: string, expiresAt: string, issuedBefore: string | null]
 
-const prepared = new WeakMap<Database, Statement>()
-function newEntries (db: Database): Statement {
-  let statement = prepared.get(db)
-  if (statement === undefined) {
-    prepared.set(db, statement = db.prepare('SELECT seq, kind, value, expiresAt, issuedBefore FROM DeniedToken WHERE seq > ? ORDER BY seq').raw())
-  }
-  return statement
-}
+const newEntries = perConnection(db => db.prepare('SELECT seq, kind, value, expiresAt, issuedBefore FROM DeniedToken WHERE seq > ? ORDER BY seq').raw())
 
 const SYNC_INTERVAL_MS = 1000
 const PURGE_INTERVAL_MS = 10 * 60 * 1000

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { Database } from 'better-sqlite3'
 import type { Prisma, Session } from '../../generated/prisma/client.js'
+import { perConnection } from '../../db/adapter.js'
 import { grantedScopes, narrowScopes, type Scope } from '../../roles.js'
 import { hashRefreshToken, newRefreshToken, openSuccessor, sealSuccessor } from '../../refresh-token.js'
 import { InvalidGrant, InvalidScope } from '../../errors.js'
@@ -116,25 +117,15 @@ function toUser (row: UserRow, roles: string[]): User {
   return { ...row, disabled: Number(row.disabled) !== 0, createdAt: new Date(row.createdAt), updatedAt: new Date(row.updatedAt), roles }
 }
 
-const prepared = new WeakMap<Database, ReturnType<typeof prepare>>()
-
-function prepare (db: Database) {
-  return {
-    token: db.prepare('SELECT id, sessionId, expiresAt, usedAt, successor FROM RefreshToken WHERE hash = ?'),
-    session: db.prepare('SELECT * FROM Session WHERE id = ?'),
-    user: db.prepare('SELECT * FROM User WHERE id = ?'),
-    roles: db.prepare('SELECT role FROM UserRole WHERE userId = ? ORDER BY role').pluck(),
-    claim: db.prepare('UPDATE RefreshToken SET usedAt = ?, successor = ? WHERE id = ? AND usedAt IS NULL'),
-    insert: db.prepare('INSERT INTO RefreshToken (id, hash, sessionId, createdAt, expiresAt) VALUES (?, ?, ?, ?, ?)'),
-    touch: db.prepare('UPDATE Session SET lastUsedAt = ? WHERE id = ?')
-  }
-}
-
-function statementsFor (db: Database) {
-  let statements = prepared.get(db)
-  if (statements === undefined) prepared.set(db, statements = prepare(db))
-  return statements
-}
+const statementsFor = perConnection((db: Database) => ({
+  token: db.prepare('SELECT id, sessionId, expiresAt, usedAt, successor FROM RefreshToken WHERE hash = ?'),
+  session: db.prepare('SELECT * FROM Session WHERE id = ?'),
+  user: db.prepare('SELECT * FROM User WHERE id = ?'),
+  roles: db.prepare('SELECT role FROM UserRole WHERE userId = ? ORDER BY role').pluck(),
+  claim: db.prepare('UPDATE RefreshToken SET usedAt = ?, successor = ? WHERE id = ? AND usedAt IS NULL'),
+  insert: db.prepare('INSERT INTO RefreshToken (id, hash, sessionId, createdAt, expiresAt) VALUES (?, ?, ?, ?, ?)'),
+  touch: db.prepare('UPDATE Session SET lastUsedAt = ? WHERE id = ?')
+}))
 
 export default fp(async function sessions (app) {
   const { prisma, config, revocation, users, audit } = app
