@@ -6,11 +6,6 @@ import { setTimeout as sleep } from 'node:timers/promises'
 
 const server = new URL('../dist/server.js', import.meta.url).pathname
 
-// For the CLI's tests, which run its TypeScript source the way tap runs the tests: tap's loader
-// and its settings (transpile-only above all: type-checking every start takes seconds).
-export const execArgv = process.execArgv.filter(arg => arg.includes('@tapjs/typescript'))
-export const tsNode = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('TS_NODE_')))
-
 export function startServer (env: Record<string, string>, cwd: string) {
   const child = spawn(process.execPath, [server], { cwd, env: { PATH: process.env.PATH, ...env }, stdio: 'pipe' })
   let stdout = ''

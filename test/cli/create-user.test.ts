@@ -3,9 +3,12 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import t from 'tap'
 import { build, decodeJwt, tempDir, testEnv } from '../helper.js'
-import { execArgv, tsNode } from '../process.js'
 
+// The CLI's TypeScript source, run the way tap runs the tests: tap's loader and its settings
+// (transpile-only above all: type-checking every start takes seconds).
 const cli = new URL('../../src/cli/create-user.ts', import.meta.url).pathname
+const execArgv = process.execArgv.filter(arg => arg.includes('@tapjs/typescript'))
+const tsNode = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('TS_NODE_')))
 const PASSWORD = 'the first admin passphrase'
 
 async function run (args: string[], env: Record<string, string>, stdin: string, viaTerminal = false) {
