@@ -56,16 +56,18 @@ export default async function app (fastify: FastifyInstance, { config }: { confi
     done(null, payload)
   })
 
+  // The error handler first, so that every route, the external plugins' own included (Swagger
+  // UI's), answers errors in the one shape; it rate-limits unknown routes.
+  await fastify.register(rateLimit)
+  await fastify.register(errorHandler)
   await fastify.register(swagger)
   await fastify.register(helmet)
-  await fastify.register(rateLimit)
   await fastify.register(cookie)
   await fastify.register(cors)
   await fastify.register(staticFiles)
   await fastify.register(prisma)
   await fastify.register(jwt)
 
-  await fastify.register(errorHandler)
   await fastify.register(bodies)
   await fastify.register(passwords)
   await fastify.register(audit)

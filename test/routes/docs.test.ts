@@ -10,6 +10,26 @@ t.test('GET /docs serves Swagger UI', async t => {
   t.match(res.body, /swagger/i)
 })
 
+t.test('Swagger UI serves its own folder and nothing outside it, with errors in the service\'s shape', async t => {
+  const app = await build(t)
+  const file = await app.inject('/docs/static/swagger-ui.css')
+  t.equal(file.statusCode, 200)
+  t.match(file.headers['content-type'], /text\/css/)
+  // Given its folder (src/plugins/external/swagger.ts), the plugin also answers GET /docs/*.
+  t.equal((await app.inject('/docs/swagger-ui.css')).body, file.body)
+
+  for (const prefix of ['/docs/', '/docs/static/']) {
+    for (const path of ['../package.json', '%2e%2e/package.json', '..%2fpackage.json', '..%2f..%2f..%2fpackage.json',
+      '%2e%2e%2f%2e%2e%2fpackage.json', '....//package.json', '%5c..%5cpackage.json', '..%5c..%5cpackage.json',
+      '%252e%252e%252fpackage.json', '..%00/package.json', 'nothing-here.js']) {
+      const res = await app.inject(prefix + path)
+      t.ok(res.statusCode === 403 || res.statusCode === 404 || res.statusCode === 400, `${prefix}${path}: ${res.statusCode}`)
+      t.notMatch(res.body, /"dependencies"|"devDependencies"/, `${prefix}${path} does not serve a package.json`)
+      t.match(res.json(), { error: /^(forbidden|not_found|invalid_request)$/, message: String }, `${prefix}${path} answers in the service's shape`)
+    }
+  }
+})
+
 t.test('GET /docs/json: OpenAPI 3 with both security schemes and a schema for every route', async t => {
   const app = await build(t)
   const res = await app.inject('/docs/json')
