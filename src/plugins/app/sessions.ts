@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { Database } from 'better-sqlite3'
 import type { Prisma, Session } from '../../generated/prisma/client.js'
-import { perConnection } from '../../db/adapter.js'
+import { isoText, perConnection } from '../../db/adapter.js'
 import { grantedScopes, narrowScopes, type Scope } from '../../roles.js'
 import { hashRefreshToken, newRefreshToken, openSuccessor, sealSuccessor } from '../../refresh-token.js'
 import { InvalidGrant, InvalidScope } from '../../errors.js'
@@ -100,8 +100,6 @@ interface UserRow extends Omit<User, 'disabled' | 'createdAt' | 'updatedAt' | 'r
   createdAt: string
   updatedAt: string
 }
-
-const iso = (ms: number) => new Date(ms).toISOString().replace('Z', '+00:00')
 
 function toSession (row: SessionRow): Session {
   return {
@@ -269,10 +267,10 @@ export default fp(async function sessions (app) {
         if (token.usedAt === null) {
           if (scopes === undefined) return { outcome: 'invalid_scope' }
           const successor = newRefreshToken()
-          const at = iso(now)
+          const at = isoText(now)
           // The atomic claim: only the first use finds usedAt still empty.
           if (q.claim.run(at, sealSuccessor(presented, successor), token.id).changes !== 1) return { outcome: 'invalid' }
-          q.insert.run(randomUUID(), hashRefreshToken(successor), session.id, at, iso(refreshExpiry(session, now)))
+          q.insert.run(randomUUID(), hashRefreshToken(successor), session.id, at, isoText(refreshExpiry(session, now)))
           q.touch.run(at, session.id)
           return { outcome: 'rotated', user, session: { ...session, lastUsedAt: new Date(now) }, scopes, refreshToken: successor }
         }
