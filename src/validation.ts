@@ -2,18 +2,54 @@
 // error, not a string, and unknown properties are refused rather than silently dropped. Query
 // strings and path parameters are text by nature, so they are converted to the types their
 // schemas declare.
+import { createHash } from 'node:crypto'
+import { existsSync } from 'node:fs'
+// Aliased: the bundle's banner (package.json) declares createRequire too.
+import { createRequire as requireFrom } from 'node:module'
+import { fileURLToPath } from 'node:url'
 import type { FastifyServerOptions } from 'fastify'
-import { Ajv } from 'ajv'
+import { Ajv, _, type ValidateFunction } from 'ajv'
+import standalone from 'ajv/dist/standalone/index.js'
 import addFormats from 'ajv-formats'
 import { SerializerSelector, type Serializer, type SerializerFactory } from '@fastify/fast-json-stringify-compiler'
 
 // The schemas are TypeBox's, fixed at build time: test/validation.test.ts checks every one of
 // them against the JSON Schema meta-schema, once, instead of Ajv doing it on every start (a
 // tenth of the start time). Strict mode still refuses unknown keywords when they compile.
-export function createAjv (coerceTypes: boolean): Ajv {
-  const ajv = new Ajv({ coerceTypes, removeAdditional: false, useDefaults: true, allErrors: false, validateSchema: false })
+export function createAjv (coerceTypes: boolean, options: { source?: boolean } = {}): Ajv {
+  const ajv = new Ajv({
+    coerceTypes,
+    removeAdditional: false,
+    useDefaults: true,
+    allErrors: false,
+    validateSchema: false,
+    // For standaloneCode(), which then refers to the formats by this import.
+    ...(options.source === true && { code: { source: true, formats: _`require("ajv-formats/dist/formats").fullFormats` } })
+  })
   addFormats.default(ajv)
   return ajv
+}
+
+// Compiling the routes' validators took 90 ms of every start. `npm run build` compiles them
+// once (src/cli/compile-schemas.ts), as Fastify's standalone mode does, into a module beside
+// this one in dist/, keyed by a hash of each schema and how it is compiled: code for a schema
+// that has changed since is never found, and that schema is compiled at start as before. Tests,
+// which run from src/, compile every schema.
+type Compiled = Record<string, () => unknown>
+
+export const compiledModule = fileURLToPath(new URL('./schemas.cjs', import.meta.url))
+const compiled: Compiled = existsSync(compiledModule) ? requireFrom(import.meta.url)(compiledModule) : {}
+
+let recording: Map<string, string> | undefined
+
+/** From now on, the code of every validator compiled is kept, by key, for src/cli/compile-schemas.ts. */
+export function recordCompiledCode (): Map<string, string> {
+  recording = new Map()
+  return recording
+}
+
+export function schemaKey (kind: string, schema: unknown): string {
+  return createHash('sha256').update(kind).update(JSON.stringify(schema)).digest('base64url')
 }
 
 // Fastify compiles a serializer for every status of every route: 100 at start, for 18 distinct
@@ -32,11 +68,20 @@ const buildSerializer: SerializerFactory = (externalSchemas, options) => {
 }
 
 export function validatorCompiler (): FastifyServerOptions['schemaController'] {
-  const strict = createAjv(false)
-  const converting = createAjv(true)
+  const source = recording !== undefined
+  const strict = createAjv(false, { source })
+  const converting = createAjv(true, { source })
   return {
     compilersFactory: {
-      buildValidator: () => ({ schema, httpPart }) => (httpPart === 'body' ? strict : converting).compile(schema),
+      buildValidator: () => ({ schema, httpPart }) => {
+        const ajv = httpPart === 'body' ? strict : converting
+        const key = schemaKey(httpPart === 'body' ? 'strict' : 'converting', schema)
+        const restore = recording === undefined ? compiled[key] : undefined
+        if (restore !== undefined) return restore() as ValidateFunction
+        const validate = ajv.compile(schema)
+        recording?.set(key, standalone.default(ajv, validate))
+        return validate
+      },
       buildSerializer
     }
   }
