@@ -54,11 +54,16 @@ export function schemaKey (kind: string, schema: unknown): string {
 
 // Fastify compiles a serializer for every status of every route: 100 at start, for 18 distinct
 // schemas (the error reply alone serves most statuses), and most of the time went to compiling
-// the same ones again. A serializer depends only on its schema and the shared schemas it was
-// built with, so each factory remembers what it built, by schema object.
+// the same ones again. A serializer depends only on its schema, the shared schemas and the
+// options it was built with; Fastify makes a factory for each plugin's context, but with the
+// same shared schemas and options they all build the same serializers, so they share them.
+const serializers = new Map<string, WeakMap<object, Serializer>>()
+
 const buildSerializer: SerializerFactory = (externalSchemas, options) => {
   const compile = SerializerSelector()(externalSchemas, options)
-  const built = new WeakMap<object, Serializer>()
+  const inputs = JSON.stringify([externalSchemas, options])
+  let built = serializers.get(inputs)
+  if (built === undefined) serializers.set(inputs, built = new WeakMap())
   return (route) => {
     const schema = route.schema as object
     let serialize = built.get(schema)
