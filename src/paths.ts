@@ -7,4 +7,7 @@ const here = import.meta.url
 
 export const prismaDir = fileURLToPath(new URL('../prisma/', here))
 export const publicDir = fileURLToPath(new URL('./public/', here))
-export const passwordWorker = new URL(`./plugins/app/password-worker${here.endsWith('.ts') ? '.ts' : '.js'}`, here)
+const extension = here.endsWith('.ts') ? '.ts' : '.js'
+export const passwordWorker = new URL(`./plugins/app/password-worker${extension}`, here)
+// Not in the bundle: tsc's output beside it (dist/db/), which loads the schema engine itself.
+export const migrateWorker = new URL(`./db/migrate-worker${extension}`, here)

@@ -1,7 +1,7 @@
 // Process entry: configuration, the app, listen, and a graceful close on SIGTERM/SIGINT.
 import closeWithGrace from 'close-with-grace'
-import { buildApp } from './app.js'
 import { ConfigError, loadConfig, loadEnvFile, type Config } from './config.js'
+import { migrateEarly } from './db/migrate.js'
 
 let config: Config
 try {
@@ -14,6 +14,9 @@ try {
   process.exit(1)
 }
 
+// The migrations start on another core first; the app, imported only then, loads meanwhile.
+migrateEarly(config.DATABASE_URL)
+const { buildApp } = await import('./app.js')
 const app = buildApp(config)
 
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {

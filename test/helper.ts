@@ -1,12 +1,13 @@
 // Builds the whole app, as server.ts does, on a fresh SQLite file per test, for app.inject().
 import { createHmac, randomUUID } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Test } from 'tap'
 import type { DestinationStream } from 'pino'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
+import { migrate } from '../src/db/migrate.js'
 
 export const TEST_SECRET = 'a-test-secret-of-more-than-thirty-two-bytes'
 export const PASSWORD = 'correct horse battery staple'
@@ -37,8 +38,27 @@ export function testEnv (dir: string, env: Record<string, string> = {}): Record<
   }
 }
 
+// One database migrated per test process, and a copy of it for each app built without a folder
+// of its own: the real migrations on real SQLite, applied once. Where the start itself is tested
+// (test/plugins/external/prisma.test.ts, the process tests), the app migrates as in production,
+// on its worker thread.
+let template: Promise<string> | undefined
+function migratedTemplate (): Promise<string> {
+  template ??= (async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'authd-template-'))
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
+    await migrate(`file:${join(dir, 'auth.db')}`)
+    return join(dir, 'auth.db')
+  })()
+  return template
+}
+
 export async function build (t: Test, env: Record<string, string> = {}, options: { dir?: string, logStream?: DestinationStream } = {}): Promise<App> {
-  const dir = options.dir ?? tempDir(t)
+  let dir = options.dir
+  if (dir === undefined) {
+    dir = tempDir(t)
+    copyFileSync(await migratedTemplate(), join(dir, 'auth.db'))
+  }
   const app = buildApp(loadConfig(testEnv(dir, env)), { logStream: options.logStream })
   t.teardown(() => app.close())
   await app.ready()

@@ -103,16 +103,19 @@ export default fp(async function revocation (app) {
     })
   }
 
-  await purge()
-  await sync()
-
   // A failed round is logged and retried at the next tick; the copy stays as it was meanwhile.
   const every = (ms: number, task: () => Promise<unknown>, what: string) => {
     const timer = setInterval(() => { task().catch(err => app.log.error({ err }, `${what} failed`)) }, ms)
     timer.unref()
     return timer
   }
-  const timers = [every(SYNC_INTERVAL_MS, sync, 'denylist sync'), every(PURGE_INTERVAL_MS, purge, 'purge')]
+  const timers: NodeJS.Timeout[] = []
+  // From onReady, after plugins/external/prisma.ts has migrated the database (its hook is first).
+  app.addHook('onReady', async () => {
+    await purge()
+    await sync()
+    timers.push(every(SYNC_INTERVAL_MS, sync, 'denylist sync'), every(PURGE_INTERVAL_MS, purge, 'purge'))
+  })
   app.addHook('onClose', async () => { for (const timer of timers) clearInterval(timer) })
 
   app.decorate('revocation', {

@@ -2,7 +2,10 @@ import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import t from 'tap'
-import { build, register, tempDir } from '../../helper.js'
+import Database from 'better-sqlite3'
+import { buildApp } from '../../../src/app.js'
+import { loadConfig } from '../../../src/config.js'
+import { build, register, tempDir, testEnv } from '../../helper.js'
 
 const migrations = readdirSync(new URL('../../../prisma/migrations/', import.meta.url), { withFileTypes: true })
   .filter(entry => entry.isDirectory()).map(entry => entry.name).sort()
@@ -57,4 +60,18 @@ t.test('a second instance starts beside a running one on the same file', async t
   const user = await register(first)
   t.equal((await second.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).username, user.username)
   t.equal((await second.inject('/ready')).statusCode, 200)
+})
+
+t.test('a migration that fails on its worker thread fails the start, with the reason', async t => {
+  // A table the first migration creates, already there without the migrations' history.
+  const dir = tempDir(t)
+  const db = new Database(join(dir, 'auth.db'))
+  db.exec('CREATE TABLE "User" (id TEXT)')
+  db.close()
+  const app = buildApp(loadConfig(testEnv(dir)))
+  t.teardown(() => app.close())
+  await t.rejects(async () => { await app.ready() }, /could not migrate file:.*auth\.db; if another process has it open, stop it and start again \(The database schema is not empty/)
+  const after = new Database(join(dir, 'auth.db'), { readonly: true })
+  t.teardown(() => after.close())
+  t.same(after.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all(), ['User'], 'nothing else was written')
 })
