@@ -1,12 +1,14 @@
-// The files the service reads at run time, found from this module. It sits directly under src/
-// (tests, through TypeScript) or dist/ (built), as does the bundle that runs in production
-// (dist/server.js), so one relative path serves all three.
+// The files of this project the service reads at run time, found from this module. It sits
+// directly under src/ (tests, through TypeScript) or dist/ (built), as does the bundle that runs
+// in production (dist/server.js), so one relative path serves all three.
 import { fileURLToPath } from 'node:url'
 
 const here = import.meta.url
 
 export const prismaDir = fileURLToPath(new URL('../prisma/', here))
 export const publicDir = fileURLToPath(new URL('./public/', here))
+// Written by the build (src/cli/compile-schemas.ts): there is none under src/.
+export const compiledSchemas = fileURLToPath(new URL('./schemas.cjs', here))
 const extension = here.endsWith('.ts') ? '.ts' : '.js'
 export const passwordWorker = new URL(`./plugins/app/password-worker${extension}`, here)
 // Not in the bundle: tsc's output beside it (dist/db/), which loads the schema engine itself.

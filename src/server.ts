@@ -1,7 +1,8 @@
-// Process entry: configuration, the app, listen, and a graceful close on SIGTERM/SIGINT.
+// Process entry: configuration, migrations started, the app, listen, and a graceful close on
+// SIGTERM/SIGINT.
 import closeWithGrace from 'close-with-grace'
 import { ConfigError, loadConfig, loadEnvFile, type Config } from './config.js'
-import { migrateEarly } from './db/migrate.js'
+import { migrateEarly, migrationsSettled } from './db/migrate.js'
 
 let config: Config
 try {
@@ -15,19 +16,28 @@ try {
 }
 
 // The migrations start on another core first; the app, imported only then, loads meanwhile.
+// Whatever ends the process from here on waits for them (migrationsSettled).
 migrateEarly(config.DATABASE_URL)
-const { buildApp } = await import('./app.js')
-const app = buildApp(config)
+let app: ReturnType<typeof import('./app.js').buildApp> | undefined
 
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
-  if (err !== undefined) app.log.error({ err }, 'closing after an uncaught error')
-  else app.log.info({ signal }, 'closing')
-  await app.close()
+  if (app === undefined) {
+    if (err !== undefined) console.error(err)
+  } else if (err !== undefined) {
+    app.log.error({ err }, 'closing after an uncaught error')
+  } else {
+    app.log.info({ signal }, 'closing')
+  }
+  await app?.close()
+  await migrationsSettled()
 })
 
+const { buildApp } = await import('./app.js')
+app = buildApp(config)
 try {
   await app.listen({ host: config.HOST, port: config.PORT })
 } catch (err) {
   app.log.fatal({ err }, 'could not start')
+  await migrationsSettled()
   process.exit(1)
 }

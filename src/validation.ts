@@ -6,23 +6,22 @@ import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 // Aliased: the bundle's banner (package.json) declares createRequire too.
 import { createRequire as requireFrom } from 'node:module'
-import { fileURLToPath } from 'node:url'
 import type { FastifyServerOptions } from 'fastify'
 import { Ajv, _, type ValidateFunction } from 'ajv'
 import standalone from 'ajv/dist/standalone/index.js'
 import addFormats from 'ajv-formats'
 import { SerializerSelector, type Serializer, type SerializerFactory } from '@fastify/fast-json-stringify-compiler'
+import { compiledSchemas } from './paths.js'
 
 // The schemas are TypeBox's, fixed at build time: test/validation.test.ts checks every one of
 // them against the JSON Schema meta-schema, once, instead of Ajv doing it on every start (a
 // tenth of the start time). Strict mode still refuses unknown keywords when they compile.
+const ajvOptions = { removeAdditional: false, useDefaults: true, allErrors: false, validateSchema: false } as const
+
 export function createAjv (coerceTypes: boolean, options: { source?: boolean } = {}): Ajv {
   const ajv = new Ajv({
     coerceTypes,
-    removeAdditional: false,
-    useDefaults: true,
-    allErrors: false,
-    validateSchema: false,
+    ...ajvOptions,
     // For standaloneCode(), which then refers to the formats by this import.
     ...(options.source === true && { code: { source: true, formats: _`require("ajv-formats/dist/formats").fullFormats` } })
   })
@@ -31,14 +30,15 @@ export function createAjv (coerceTypes: boolean, options: { source?: boolean } =
 }
 
 // Compiling the routes' validators took 90 ms of every start. `npm run build` compiles them
-// once (src/cli/compile-schemas.ts), as Fastify's standalone mode does, into a module beside
-// this one in dist/, keyed by a hash of each schema and how it is compiled: code for a schema
-// that has changed since is never found, and that schema is compiled at start as before. Tests,
-// which run from src/, compile every schema.
+// once (src/cli/compile-schemas.ts), as Fastify's standalone mode does, into dist/schemas.cjs,
+// keyed by a hash of each schema and of everything its code depends on: the part (converted or
+// not), Ajv's options and the versions of Ajv and its formats. Code built from anything else is
+// never found, and that schema is compiled at start as before. Tests, which run from src/ where
+// there is no such module, compile every schema.
 type Compiled = Record<string, () => unknown>
 
-export const compiledModule = fileURLToPath(new URL('./schemas.cjs', import.meta.url))
-const compiled: Compiled = existsSync(compiledModule) ? requireFrom(import.meta.url)(compiledModule) : {}
+const compiled: Compiled = existsSync(compiledSchemas) ? requireFrom(import.meta.url)(compiledSchemas) : {}
+const versions = ['ajv', 'ajv-formats'].map(name => (requireFrom(import.meta.url)(`${name}/package.json`) as { version: string }).version)
 
 let recording: Map<string, string> | undefined
 
@@ -48,8 +48,9 @@ export function recordCompiledCode (): Map<string, string> {
   return recording
 }
 
-export function schemaKey (kind: string, schema: unknown): string {
-  return createHash('sha256').update(kind).update(JSON.stringify(schema)).digest('base64url')
+/** The key of a request part's validator in dist/schemas.cjs. */
+export function validatorKey (httpPart: string | undefined, schema: unknown): string {
+  return createHash('sha256').update(JSON.stringify([httpPart !== 'body', ajvOptions, versions, schema])).digest('base64url')
 }
 
 // Fastify compiles a serializer for every status of every route: 100 at start, for 18 distinct
@@ -80,7 +81,7 @@ export function validatorCompiler (): FastifyServerOptions['schemaController'] {
     compilersFactory: {
       buildValidator: () => ({ schema, httpPart }) => {
         const ajv = httpPart === 'body' ? strict : converting
-        const key = schemaKey(httpPart === 'body' ? 'strict' : 'converting', schema)
+        const key = validatorKey(httpPart, schema)
         const restore = recording === undefined ? compiled[key] : undefined
         if (restore !== undefined) return restore() as ValidateFunction
         const validate = ajv.compile(schema)

@@ -1,4 +1,5 @@
-// Builds the whole app, as server.ts does, on a fresh SQLite file per test, for app.inject().
+// Builds the whole app, as server.ts does, on a SQLite file of its own per test (a copy of one
+// migrated database, below), for app.inject().
 import { createHmac, randomUUID } from 'node:crypto'
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'

@@ -43,6 +43,18 @@ t.test('it starts on an empty database, serves, and closes gracefully on SIGTERM
     t.ok((await res.arrayBuffer()).byteLength > 0, path)
   }
 
+  // The bundle validates with the code compiled at build time (dist/schemas.cjs): a body that
+  // breaks each kind of rule is refused.
+  const register = (body: unknown) => fetch(`${base}/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  for (const body of [{ username: 'ab', email: 'a@example.com', password: 'long enough password' },
+    { username: 'abc', email: 'not-an-email', password: 'long enough password' },
+    { username: 'abc', email: 'a@example.com', password: 12345678 },
+    { username: 'abc', email: 'a@example.com', password: 'long enough password', role: 'admin' }]) {
+    const refused = await register(body)
+    t.equal(refused.status, 400, JSON.stringify(body))
+    t.equal((await refused.json()).error, 'invalid_request')
+  }
+
   // A registration takes a cost-13 bcrypt (most of a second): SIGTERM arrives while it runs,
   // and it must still complete before the process exits.
   const pending = fetch(`${base}/auth/register`, {

@@ -6,7 +6,7 @@ import addFormats from 'ajv-formats'
 import type { FastifySchema } from 'fastify'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
-import { createAjv, schemaKey } from '../src/validation.js'
+import { createAjv, validatorKey } from '../src/validation.js'
 import { tempDir, testEnv } from './helper.js'
 
 // src/validation.ts skips Ajv's check of each schema against the meta-schema on start; this
@@ -56,9 +56,14 @@ function near (schema: Schema, text: boolean): fc.Arbitrary<unknown> {
     }
     case 'string': {
       const length = around(schema.minLength, schema.maxLength).filter(n => n >= 0)
+      const lengths = fc.tuple(length, fc.constantFrom('x', 'é', '€', 'a-b', 'x y', '9')).map(([n, unit]) => unit.repeat(n).slice(0, Math.max(n, 0)))
       const strings = schema.format === 'email'
         ? fc.tuple(length, fc.constantFrom('@x.io', 'x.io', '@', '@x')).map(([n, end]) => 'x'.repeat(Math.max(0, n - end.length)) + end)
-        : fc.tuple(length, fc.constantFrom('x', 'é', '€', 'a-b', 'x y', '9')).map(([n, unit]) => unit.repeat(n).slice(0, Math.max(n, 0)))
+        : schema.format === 'uuid'
+          ? fc.oneof(fc.uuid(), lengths)
+          : schema.format === 'date-time'
+            ? fc.oneof(fc.date({ noInvalidDate: true }).map(d => d.toISOString()), lengths)
+            : lengths
       return fc.oneof({ weight: 4, arbitrary: strings }, other)
     }
     case 'integer':
@@ -83,17 +88,18 @@ t.test('the validators compiled at build time are those of every route, and agre
   const compiled = createRequire(import.meta.url)('../dist/schemas.cjs') as Record<string, () => (data: unknown) => boolean>
   const app = buildApp(loadConfig(testEnv(tempDir(t))))
   t.teardown(() => app.close())
-  const validated: Array<{ where: string, coerce: boolean, schema: object }> = []
+  const validated: Array<{ where: string, part: string, schema: object }> = []
   app.addHook('onRoute', ({ method, url, schema }: { method: unknown, url: string, schema?: FastifySchema }) => {
     for (const part of ['body', 'querystring', 'params', 'headers'] as const) {
-      if (schema?.[part] !== undefined) validated.push({ where: `${String(method)} ${url} ${part}`, coerce: part !== 'body', schema: schema[part] as object })
+      if (schema?.[part] !== undefined) validated.push({ where: `${String(method)} ${url} ${part}`, part, schema: schema[part] as object })
     }
   })
   await app.ready()
   t.ok(validated.length >= 15, `found the routes' validated parts (${validated.length})`)
 
-  for (const { where, coerce, schema } of validated) {
-    const restore = compiled[schemaKey(coerce ? 'converting' : 'strict', schema)]
+  for (const { where, part, schema } of validated) {
+    const coerce = part !== 'body'
+    const restore = compiled[validatorKey(part, schema)]
     t.type(restore, 'function', `${where} is in dist/schemas.cjs`)
     if (restore === undefined) continue
     const built = restore()

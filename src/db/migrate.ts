@@ -71,7 +71,7 @@ export function pendingMigrations (path: string): string[] {
  * instances can start beside a running one, and start faster.
  */
 export async function migrate (url: string): Promise<string[]> {
-  if (pendingMigrations(url.slice('file:'.length)).length === 0) return []
+  if (pendingMigrations(fileOf(url)).length === 0) return []
   try {
     // Loaded only then: a restart on an up-to-date database does without it.
     const { withSchemaEngine } = await import('./schema-engine.js')
@@ -82,6 +82,10 @@ export async function migrate (url: string): Promise<string[]> {
 }
 
 const early = new Map<string, Promise<string[]>>()
+const running = new Set<Promise<unknown>>()
+
+/** The database file of a `file:` URL. */
+export const fileOf = (url: string) => url.slice('file:'.length)
 
 /**
  * Creates the database's folder, then runs migrate(url) on a worker thread (./migrate-worker.ts)
@@ -89,20 +93,22 @@ const early = new Map<string, Promise<string[]>>()
  * while this one loads the app. Returns the run that migrateEarly() started for `url`, if any.
  */
 export async function migrateOnWorker (url: string): Promise<string[]> {
-  const run = early.get(url)
-  if (run !== undefined) {
+  const started = early.get(url)
+  if (started !== undefined) {
     early.delete(url)
-    return await run
+    return await started
   }
-  const path = url.slice('file:'.length)
-  mkdirSync(dirname(resolve(path)), { recursive: true })
-  if (pendingMigrations(path).length === 0) return []
-  return await new Promise<string[]>((resolve, reject) => {
+  mkdirSync(dirname(resolve(fileOf(url))), { recursive: true })
+  if (pendingMigrations(fileOf(url)).length === 0) return []
+  const run = new Promise<string[]>((resolve, reject) => {
     const worker = new Worker(migrateWorker, { workerData: url })
     worker.once('message', resolve)
     worker.once('error', reject)
     worker.once('exit', code => reject(new Error(`the migration worker exited with code ${code}`)))
   })
+  running.add(run)
+  run.then(() => running.delete(run), () => running.delete(run))
+  return await run
 }
 
 /**
@@ -115,6 +121,15 @@ export function migrateEarly (url: string): void {
   // Reported by the plugin that takes it.
   run.catch(() => {})
   early.set(url, run)
+}
+
+/**
+ * Settles once no migration this process started is still running. A SQLite migration is not
+ * one transaction: a process that exits in the middle of one (a start that failed elsewhere)
+ * would leave the database half migrated, so it waits for this first.
+ */
+export async function migrationsSettled (): Promise<void> {
+  await Promise.allSettled([...running])
 }
 
 export { noFilters }

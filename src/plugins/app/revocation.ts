@@ -34,8 +34,8 @@ export type DenyEntry =
 type DeniedRow = [seq: bigint, kind: string, value: string, expiresAt: string, issuedBefore: string | null]
 
 const newEntries = perConnection(db => db.prepare('SELECT seq, kind, value, expiresAt, issuedBefore FROM DeniedToken WHERE seq > ? ORDER BY seq').raw())
-// Raw, as Prisma's deleteMany writes them: Prisma compiles each query on its first use, and
-// these three took 80 ms of every start (the purge runs before the service is ready).
+// Raw statements doing what Prisma's deleteMany did: Prisma compiles each query on its first
+// use, and these three took 80 ms of every start (the purge runs before the service is ready).
 const purgeStatements = perConnection(db => ({
   entries: db.prepare('DELETE FROM DeniedToken WHERE expiresAt <= ?'),
   tokens: db.prepare('DELETE FROM RefreshToken WHERE expiresAt <= ?'),

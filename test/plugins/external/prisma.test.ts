@@ -62,7 +62,7 @@ t.test('a second instance starts beside a running one on the same file', async t
   t.equal((await second.inject('/ready')).statusCode, 200)
 })
 
-t.test('a migration that fails on its worker thread fails the start, with the reason', async t => {
+t.test('a migration refused on its worker thread fails the start, with Prisma\'s reason', async t => {
   // A table the first migration creates, already there without the migrations' history.
   const dir = tempDir(t)
   const db = new Database(join(dir, 'auth.db'))
