@@ -13,6 +13,9 @@ export const migrationsDir = join(prismaDir, 'migrations')
 
 const noFilters = { externalTables: [], externalEnums: [] }
 
+/** The database file of a `file:` URL. */
+const fileOf = (url: string) => url.slice('file:'.length)
+
 function migrationNames (): string[] {
   const entries = readdirSync(migrationsDir, { withFileTypes: true })
   return entries.filter(e => e.isDirectory()).map(e => e.name).sort()
@@ -83,9 +86,6 @@ export async function migrate (url: string): Promise<string[]> {
 
 const early = new Map<string, Promise<string[]>>()
 const running = new Set<Promise<unknown>>()
-
-/** The database file of a `file:` URL. */
-export const fileOf = (url: string) => url.slice('file:'.length)
 
 /**
  * Creates the database's folder, then runs migrate(url) on a worker thread (./migrate-worker.ts)
