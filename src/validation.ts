@@ -37,8 +37,9 @@ export function createAjv (coerceTypes: boolean, options: { source?: boolean } =
 // there is no such module, compile every schema.
 type Compiled = Record<string, () => unknown>
 
-const compiled: Compiled = existsSync(compiledSchemas) ? requireFrom(import.meta.url)(compiledSchemas) : {}
-const versions = ['ajv', 'ajv-formats'].map(name => (requireFrom(import.meta.url)(`${name}/package.json`) as { version: string }).version)
+const load = requireFrom(import.meta.url)
+const compiled: Compiled = existsSync(compiledSchemas) ? load(compiledSchemas) : {}
+const versions = ['ajv', 'ajv-formats'].map(name => (load(`${name}/package.json`) as { version: string }).version)
 
 let recording: Map<string, string> | undefined
 
