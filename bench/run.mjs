@@ -213,14 +213,23 @@ try {
   const bearerHeaders = { authorization: `Bearer ${accessToken}` }
   const cookieHeaders = { cookie: accessCookie }
   await cannon(`${service.url}/secure-data`, { duration: warm, headers: bearerHeaders })
-  const series = { baseline: [], bearer: [], cookie: [] }
+  // The wire floor (bench/wire-floor.mjs) answers with the headers of the service's answer that
+  // the bare app's lacks, and gets the bearer header too: it tells the cost of what goes over
+  // the wire from the cost of the service's own work. Not a row: no goal is set against it.
+  const bareNames = new Set((await fetch(bare.url)).headers.keys())
+  const wireHeaders = Object.fromEntries([...(await fetch(`${service.url}/secure-data`, { headers: bearerHeaders })).headers].filter(([name]) => !bareNames.has(name)))
+  const wire = await launch('wire-floor', join(ROOT, 'bench/wire-floor.mjs'), { WIRE_HEADERS: JSON.stringify(wireHeaders) }, '/')
+  await cannon(wire.url, { duration: warm, headers: bearerHeaders })
+  const series = { baseline: [], wire: [], bearer: [], cookie: [] }
   for (let i = 0; i < SERIES; i++) {
     series.baseline.push(await cannon(bare.url, { duration: d / SERIES }))
+    series.wire.push(await cannon(wire.url, { duration: d / SERIES, headers: bearerHeaders }))
     series.bearer.push(await cannon(`${service.url}/secure-data`, { duration: d / SERIES, headers: bearerHeaders }))
     series.cookie.push(await cannon(`${service.url}/secure-data`, { duration: d / SERIES, headers: cookieHeaders }))
   }
   bare.stop()
-  const [baseline, bearer, cookie] = [combine(series.baseline), combine(series.bearer), combine(series.cookie)]
+  wire.stop()
+  const [baseline, wireFloor, bearer, cookie] = [combine(series.baseline), combine(series.wire), combine(series.bearer), combine(series.cookie)]
   row('bearer', bearer, baseline, bearer.rps / baseline.rps, '≥ 0.80×', bearer.rps / baseline.rps >= 0.8)
   row('cookie', cookie, baseline, cookie.rps / baseline.rps, '≥ 0.75×', cookie.rps / baseline.rps >= 0.75)
 
@@ -299,7 +308,7 @@ try {
     late / early, '≤ 1.1×', late / early <= 1.1)
 
   service.stop()
-  const failures = [baseline, bearer, cookie, login, stormed, stormLogins, rotations, before, revoked].reduce((n, m) => n + m.failures, 0)
+  const failures = [baseline, wireFloor, bearer, cookie, login, stormed, stormLogins, rotations, before, revoked].reduce((n, m) => n + m.failures, 0)
 
   const cell = (m) => m.text ?? fmt(m)
   const table = [
@@ -310,6 +319,10 @@ try {
     ...rows.map(r => `| ${r.name} | ${cell(r.measured)} | ${cell(r.baseline)} | ${r.ratio.toFixed(2)}× | ${r.goal} | ${QUICK ? '–' : r.met ? 'yes' : 'no'} |`),
     '',
     `Bare Fastify: ${fmt(baseline)}. Non-2xx answers or errors during the runs: ${failures}.`,
+    '',
+    `Wire floor: the bare app answering with the ${Object.keys(wireHeaders).length} headers the service adds (${Object.keys(wireHeaders).join(', ')}) ` +
+      `and sent the same bearer header: ${fmt(wireFloor)}, ${(wireFloor.rps / baseline.rps).toFixed(2)}× the bare app; ` +
+      `the bearer row is ${(bearer.rps / wireFloor.rps).toFixed(2)}× this floor (bench/wire-floor.mjs).`,
     '',
     `Start floor: the bare app with Prisma migrating the empty file and answering one query takes ${Math.round(floorStart)} ms, ` +
       `${(floorStart / bareStart).toFixed(2)}× the bare app (bench/prisma-floor.mjs).`
