@@ -12,9 +12,9 @@
 // no longer than it is valid, and the next request skips the HMAC. fast-jwt has such a cache,
 // but keys it by a SHA-256 of the token (8% of a bearer request), and a key of one's own makes
 // it print a security warning in every process, the CLI's included. Here the key is the token's
-// signature, and a hit counts only if the whole token is the one remembered: hashing the whole
-// token for the map took 0.8 µs per request, the signature 0.35 µs. The denylist is never cached: it is read
-// every time.
+// signature, and a hit counts only if the whole token is the one remembered: V8 hashing the
+// whole token as the key took 0.8 µs per request, the signature 0.35 µs. The denylist is never
+// cached: it is read every time.
 import fp from 'fastify-plugin'
 import type { FastifyRequest, onRequestHookHandler } from 'fastify'
 import { InvalidToken, Unauthorized } from '../../errors.js'
