@@ -98,8 +98,9 @@ export async function migrateOnWorker (url: string): Promise<string[]> {
     early.delete(url)
     return await started
   }
-  mkdirSync(dirname(resolve(fileOf(url))), { recursive: true })
-  if (pendingMigrations(fileOf(url)).length === 0) return []
+  const path = fileOf(url)
+  mkdirSync(dirname(resolve(path)), { recursive: true })
+  if (pendingMigrations(path).length === 0) return []
   const run = new Promise<string[]>((resolve, reject) => {
     const worker = new Worker(migrateWorker, { workerData: url })
     worker.once('message', resolve)
