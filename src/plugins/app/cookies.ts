@@ -50,7 +50,7 @@ export default fp(async function cookies (app) {
   })
   // An empty cookie is no cookie.
   const read = (request: FastifyRequest, name: string) => {
-    const value = request.cookies[name]
+    const value = request.cookie(name)
     return value === undefined || value === '' ? undefined : value
   }
   app.decorateRequest('accessCookie', function () { return read(this, names.access) })

@@ -45,7 +45,7 @@ export default fp(async function csrf (app) {
 
   app.decorate('verifyCsrf', function (request: FastifyRequest, subject: string) {
     if (!originAllowed(request)) throw new CsrfRejected('The request does not come from an allowed origin')
-    const secret = request.cookies[cookie]
+    const secret = request.cookie(cookie)
     const token = request.headers['x-csrf-token']
     if (secret === undefined || typeof token !== 'string' || !tokens.verify(secret, token, subject)) {
       throw new CsrfRejected('A valid x-csrf-token header is required with cookie authentication')
@@ -53,7 +53,7 @@ export default fp(async function csrf (app) {
   })
 
   app.decorateReply('csrfToken', function (subject: string, rotate = false) {
-    let secret = rotate ? undefined : this.request.cookies[cookie]
+    let secret = rotate ? undefined : this.request.cookie(cookie)
     if (secret === undefined || secret === '') {
       secret = tokens.secretSync()
       // Lax, like the access cookie: with Strict, a cross-site link to GET /auth/csrf would
