@@ -7,7 +7,10 @@ import cookie from '@fastify/cookie'
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The value of the named cookie the client sent, if it sent one. */
+    /**
+     * The value of the named cookie the client sent, if it sent one. Read cookies with this:
+     * request.cookies stays null until something parses the header.
+     */
     cookie (name: string): string | undefined
   }
 }
