@@ -9,14 +9,16 @@ import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 
 export type SchemaEngine = glue.SchemaEngine
 
-// @types/node 20 does not declare WebAssembly; this is the one call made of it.
+// @types/node does not declare WebAssembly (TypeScript's DOM lib does, which src/ leaves out);
+// this is the one call made of it.
 declare const WebAssembly: {
   instantiate (bytes: Uint8Array, imports: object): Promise<{ instance: { exports: Record<string, unknown> } }>
 }
 
 let loading: Promise<void> | undefined
 
-// Node 20 cannot import a .wasm module without a flag: instantiate it by hand, once per process.
+// Importing a .wasm module is still experimental in Node 24 and warns at every start: instantiate
+// it by hand, once per process.
 function loadWasm (): Promise<void> {
   loading ??= (async () => {
     const gluePath = fileURLToPath(import.meta.resolve('@prisma/schema-engine-wasm/schema_engine_bg'))
