@@ -18,8 +18,7 @@ t.test('SIGKILL during concurrent refreshes and registrations loses nothing ackn
   // A wide grace window: the last acknowledged token may have been rotated once more, unacknowledged,
   // just before the kill; presenting it again after the restart is then a retry, not a theft.
   const env = testEnv(dir, { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', REFRESH_REUSE_GRACE: '600' })
-  const proc = startServer(env, dir)
-  t.teardown(() => { proc.child.kill('SIGKILL') })
+  const proc = startServer(t, env, dir)
   const base = await listening(proc)
 
   const chains: string[][] = []

@@ -3,16 +3,40 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
+import type { Test } from 'tap'
 
 const server = new URL('../dist/server.js', import.meta.url).pathname
 
-export function startServer (env: Record<string, string>, cwd: string) {
+// How native code ends a process: a failed assertion in Node or an addon aborts, a bad pointer
+// faults. The tests themselves only ever send SIGTERM and SIGKILL.
+const NATIVE_SIGNALS = new Set(['SIGABRT', 'SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE', 'SIGTRAP'])
+// What Node writes before it aborts: the failed check, V8's fatal errors, the native stack.
+const NATIVE_OUTPUT = /Assertion failed|FATAL ERROR|Native stack trace|Segmentation fault/
+
+/** How the process's exit shows that it died in native code, or undefined if it did not. */
+export function nativeFault (signal: string | null, stderr: string): string | undefined {
+  if (signal !== null && NATIVE_SIGNALS.has(signal)) return `killed by ${signal}`
+  return NATIVE_OUTPUT.exec(stderr)?.[0]
+}
+
+/**
+ * Starts the bundle; the test's end kills it. A native abort fails the test, whenever the
+ * process dies, even after the test's last assertion: better-sqlite3 12 aborted Node 24 when a
+ * statement was freed as the process or a worker thread shut down, which no other assertion
+ * would see.
+ */
+export function startServer (t: Test, env: Record<string, string>, cwd: string) {
   const child = spawn(process.execPath, [server], { cwd, env: { PATH: process.env.PATH, ...env }, stdio: 'pipe' })
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', chunk => { stdout += chunk })
   child.stderr.on('data', chunk => { stderr += chunk })
   const exited = once(child, 'exit') as Promise<[number | null, string | null]>
+  t.teardown(() => { child.kill('SIGKILL') })
+  void exited.then(([, signal]) => {
+    const fault = nativeFault(signal, stderr)
+    if (fault !== undefined) t.fail(`the server died in native code: ${fault}`, { stderr })
+  })
   return { child, exited, out: () => stdout, err: () => stderr }
 }
 

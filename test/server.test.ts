@@ -13,7 +13,7 @@ t.test('production without a usable JWT_SECRET stops with one line and exit code
     const env = testEnv(dir, { NODE_ENV: 'production', BCRYPT_ROUNDS: '10' })
     delete (env as Record<string, string | undefined>).JWT_SECRET
     if (secret !== undefined) env.JWT_SECRET = secret
-    const proc = start(env, dir)
+    const proc = start(t, env, dir)
     const [code] = await proc.exited
     t.equal(code, 1, `secret ${secret}`)
     const lines = proc.err().trim().split('\n')
@@ -26,8 +26,7 @@ t.test('production without a usable JWT_SECRET stops with one line and exit code
 
 t.test('it starts on an empty database, serves, and closes gracefully on SIGTERM', async t => {
   const dir = tempDir(t)
-  const proc = start(testEnv(dir, { NODE_ENV: 'production', BCRYPT_ROUNDS: '13', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info' }), dir)
-  t.teardown(() => { proc.child.kill('SIGKILL') })
+  const proc = start(t, testEnv(dir, { NODE_ENV: 'production', BCRYPT_ROUNDS: '13', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info' }), dir)
   const base = await listening(proc)
   t.ok(existsSync(join(dir, 'auth.db')), 'the database file was created')
   t.match(proc.out(), /"msg":"database migrated"/)
@@ -65,8 +64,7 @@ t.test('it starts on an empty database, serves, and closes gracefully on SIGTERM
 // also write.
 t.test('the bundle validates with the code compiled at build time (dist/schemas.cjs)', async t => {
   const dir = tempDir(t)
-  const proc = start(testEnv(dir, { NODE_ENV: 'production', BCRYPT_ROUNDS: '10', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info' }), dir)
-  t.teardown(() => { proc.child.kill('SIGKILL') })
+  const proc = start(t, testEnv(dir, { NODE_ENV: 'production', BCRYPT_ROUNDS: '10', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info' }), dir)
   const base = await listening(proc)
   const register = (body: unknown) => fetch(`${base}/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
   // A body that breaks each kind of rule is refused.
@@ -84,8 +82,7 @@ t.test('the bundle validates with the code compiled at build time (dist/schemas.
 t.test('a .env file in the working directory is read, and the environment wins over it', async t => {
   const dir = tempDir(t)
   writeFileSync(join(dir, '.env'), 'JWT_ISSUER=from-dotenv\nACCESS_TOKEN_TTL=123\n')
-  const proc = start(testEnv(dir, { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ACCESS_TOKEN_TTL: '456' }), dir)
-  t.teardown(() => { proc.child.kill('SIGKILL') })
+  const proc = start(t, testEnv(dir, { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ACCESS_TOKEN_TTL: '456' }), dir)
   const base = await listening(proc)
   const user = { username: 'dotenv', email: 'dotenv@example.com', password: 'a long enough password' }
   await fetch(`${base}/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(user) })

@@ -20,8 +20,7 @@ if (missing !== false && process.env.CI !== undefined) t.fail(`${missing}: CI mu
 
 async function service (t: Test, env: Record<string, string> = {}) {
   const dir = tempDir(t)
-  const server = startServer(testEnv(dir, { HOST: 'localhost', PORT: '0', LOG_LEVEL: 'info', ...env }), dir)
-  t.teardown(() => { server.child.kill('SIGKILL') })
+  const server = startServer(t, testEnv(dir, { HOST: 'localhost', PORT: '0', LOG_LEVEL: 'info', ...env }), dir)
   const port = new URL(await listening(server)).port
   return { dir, server, base: `http://localhost:${port}` }
 }
