@@ -3,6 +3,13 @@
 import closeWithGrace from 'close-with-grace'
 import { ConfigError, loadConfig, loadEnvFile, type Config } from './config.js'
 import { migrateEarly, migrationsSettled } from './db/migrate.js'
+import { unsupportedNode } from './runtime.js'
+
+const unsupported = unsupportedNode()
+if (unsupported !== undefined) {
+  console.error(`authd: ${unsupported}`)
+  process.exit(1)
+}
 
 let config: Config
 try {

@@ -11,6 +11,7 @@ import { HttpError } from '../errors.js'
 import { ROLE_SCOPES } from '../roles.js'
 import { toPublicUser } from '../plugins/app/users.js'
 import { RegisterBody } from '../schemas/user.js'
+import { unsupportedNode } from '../runtime.js'
 import { createAjv } from '../validation.js'
 
 const USAGE = 'usage: npm run user:create -- --username NAME --email EMAIL [--role ROLE]... (password on standard input)'
@@ -47,6 +48,9 @@ async function readPassword (): Promise<string> {
     process.stderr.write('\n')
   }
 }
+
+const unsupported = unsupportedNode()
+if (unsupported !== undefined) fail(unsupported)
 
 let options
 try {
