@@ -63,9 +63,10 @@ const noOlder = older === undefined ? 'no Node older than 24 on this machine' : 
 t.test('an older Node: npm refuses to install, and the service refuses to start', { skip: noOlder }, async t => {
   const node = older as string
   const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()
-  // npm runs on the first node on PATH: the older one, as in a shell without Node 24.
-  const env = { ...process.env, PATH: `${dirname(node)}${delimiter}${process.env.PATH}`, npm_config_nodedir: undefined }
+  // npm runs on the first node on PATH: the older one, as in a shell without Node 24. None of
+  // the npm_* variables that `npm test` set reach it.
   const dir = tempDir(t)
+  const env = { PATH: `${dirname(node)}${delimiter}${process.env.PATH}`, HOME: dir }
   for (const file of ['package.json', 'package-lock.json', '.npmrc']) copyFileSync(join(root, file), join(dir, file))
   const install = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: dir, env, encoding: 'utf8', timeout: 60_000 })
   t.not(install.status, 0, `npm ci on ${version} fails`)
