@@ -8,18 +8,38 @@ import cookie from '@fastify/cookie'
 declare module 'fastify' {
   interface FastifyRequest {
     /**
-     * The value of the named cookie the client sent, if it sent one. Read cookies with this:
-     * request.cookies stays null until something parses the header.
+     * The value of the named cookie the client sent, if it sent exactly one of that name. Read
+     * cookies with this: request.cookies stays null until something parses the header.
      */
     cookie (name: string): string | undefined
   }
 }
 
+const sentAs = new Map<string, RegExp>()
+
+/**
+ * True when the header carries the name more than once. A sibling subdomain can set a cookie of
+ * our name with its own Domain (cookie tossing: the __Secure- prefix does not stop it), and a
+ * browser then sends both, in an order the attacker can influence. Parsers keep the first;
+ * request.cookie() keeps neither.
+ */
+export function sentTwice (header: string, name: string): boolean {
+  let pattern = sentAs.get(name)
+  if (pattern === undefined) {
+    pattern = new RegExp(`(?:^|;)[ \\t]*${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[ \\t]*=`, 'g')
+    sentAs.set(name, pattern)
+  }
+  pattern.lastIndex = 0
+  return pattern.test(header) && pattern.test(header)
+}
+
 export default fp(async function cookies (app) {
   await app.register(cookie, { hook: false })
   app.decorateRequest('cookie', function (this: FastifyRequest, name: string) {
+    const header = this.headers.cookie ?? ''
     // reply.setCookie() fills request.cookies from the header too, so whichever comes first parses.
-    this.cookies ??= app.parseCookie(this.headers.cookie ?? '')
-    return this.cookies[name]
+    this.cookies ??= app.parseCookie(header)
+    const value = this.cookies[name]
+    return value === undefined || sentTwice(header, name) ? undefined : value
   })
 }, { name: 'cookie' })

@@ -87,3 +87,40 @@ t.test('logout revokes the session and clears both cookies with their names, pat
   t.ok((await app.prisma.session.findUniqueOrThrow({ where: { id: decodeJwt(access).payload.sid } })).revokedAt)
   t.equal((await browser.request('GET', '/auth/me')).statusCode, 401, 'the browser is signed out')
 })
+
+// Cookie tossing: a page on a sibling subdomain sets its own __Secure-refresh (its Domain
+// covers ours; the prefix does not stop that), holding the attacker's session. The victim's
+// browser then sends both, and the first may be the attacker's.
+t.test('two cookies of one name: neither is used, so a tossed one cannot sign the victim in as the attacker', async t => {
+  const app = await build(t)
+  const victim = new Browser(app)
+  await victim.login((await register(app)).username)
+  const attacker = new Browser(app)
+  await attacker.login((await register(app)).username)
+  const tossed = attacker.jar.get('__Secure-refresh') as string
+  const own = victim.jar.get('__Secure-refresh') as string
+  // The victim's access cookie has expired: a reload asks GET /auth/csrf which session the
+  // refresh cookie names, then refreshes into it.
+  victim.jar.delete('__Host-access')
+  const both = `__Secure-refresh=${tossed}; __Host-csrf=${victim.jar.get('__Host-csrf')}; __Secure-refresh=${own}`
+  const reload = await app.inject({ url: '/auth/csrf', headers: { cookie: both } })
+  t.equal(reload.json().signedIn, false, 'GET /auth/csrf names no session')
+  const token = reload.json().csrfToken as string
+  const res = await app.inject({ method: 'POST', url: '/auth/refresh', payload: {}, headers: { cookie: both, origin: victim.origin, 'x-csrf-token': token } })
+  t.equal(res.statusCode, 400)
+  t.equal(res.json().error, 'invalid_grant')
+  t.notOk(res.cookies.some(cookie => cookie.name === '__Host-access' && cookie.value !== ''), 'no access cookie for anyone')
+  t.ok(res.cookies.some(cookie => cookie.name === '__Secure-refresh' && cookie.value === ''), 'the refresh cookie is cleared')
+  for (const [name, value] of [['spaces', `__Secure-refresh = ${tossed} ;__Secure-refresh=${own}`], ['own first', `__Secure-refresh=${own}; __Secure-refresh=${tossed}`]]) {
+    t.equal((await app.inject({ url: '/auth/csrf', headers: { cookie: value } })).json().signedIn, false, name)
+  }
+  // The victim's own cookie, alone, still works: nothing was used up.
+  t.equal((await victim.request('GET', '/auth/csrf')).json().signedIn, true)
+  t.equal((await victim.request('POST', '/auth/refresh', { payload: {} })).statusCode, 200, "the victim's own cookie alone still refreshes")
+  // Two access cookies: no cookie authentication either.
+  const access = victim.jar.get('__Host-access') as string
+  t.equal((await app.inject({ url: '/auth/me', headers: { cookie: `__Host-access=${access}` } })).statusCode, 200, 'one access cookie works')
+  t.equal((await app.inject({ url: '/auth/me', headers: { cookie: `__Host-access=${access}; __Host-access=${access}` } })).statusCode, 401, 'two do not')
+  // A cookie whose name merely ends like ours is another cookie.
+  t.equal((await app.inject({ url: '/auth/me', headers: { cookie: `x__Host-access=1; __Host-access=${access}` } })).statusCode, 200)
+})
