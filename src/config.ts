@@ -24,6 +24,11 @@ export const ConfigSchema = Type.Object({
   BCRYPT_ROUNDS: Type.Integer({ minimum: 4, maximum: 31, default: 12 }),
   PASSWORD_WORKERS: Type.Integer({ minimum: 0, maximum: 256, default: 0, description: 'bcrypt worker threads; 0 means one per CPU' }),
   COOKIE_SECURE: Type.Boolean({ default: true, description: 'false only for plain-HTTP development: drops Secure and the __Host-/__Secure- prefixes' }),
+  PUBLIC_URL: Type.String({
+    default: '',
+    pattern: '^$|^https?://[^/?#@\\s]+/?$',
+    description: "The service's external origin (scheme://host[:port]), e.g. https://auth.example.com: its own origin for the CSRF check; unset, the Host header says it"
+  }),
   CORS_ORIGINS: Type.String({
     default: '',
     pattern: '^$|^https?://[^/,\\s]+(,\\s*https?://[^/,\\s]+)*$',
@@ -42,6 +47,8 @@ export const ConfigSchema = Type.Object({
 
 export type Config = Static<typeof ConfigSchema> & {
   JWT_SECRET: string
+  /** PUBLIC_URL as a normalised origin, or undefined when it is not set. */
+  publicOrigin: string | undefined
   /** CORS_ORIGINS as a list of normalised origins. */
   corsOrigins: string[]
   /** TRUST_PROXY in the form Fastify's trustProxy option takes. */
@@ -68,6 +75,17 @@ function convert (schema: object, value: string): unknown {
   return value
 }
 
+// A URL's user:password@ is a secret: an error message shows the rest of the value.
+const withoutCredentials = (value: string | undefined) => value?.replace(/\/\/[^/@\s]*@/, '//***@')
+
+function originOf (key: string, value: string): string {
+  try {
+    return new URL(value).origin
+  } catch {
+    throw new ConfigError(`${key}: ${JSON.stringify(withoutCredentials(value))} is not a URL`)
+  }
+}
+
 export function loadConfig (env: Env = process.env): Config {
   // Only the variables the schema knows, and an empty value counts as unset.
   const values: Record<string, unknown> = {}
@@ -79,7 +97,7 @@ export function loadConfig (env: Env = process.env): Config {
   const error = Value.Errors(ConfigSchema, values).First()
   if (error !== undefined) {
     const key = error.path.slice(1)
-    throw new ConfigError(`${key}: ${error.message} (got ${JSON.stringify(env[key])})`)
+    throw new ConfigError(`${key}: ${error.message} (got ${JSON.stringify(withoutCredentials(env[key]))})`)
   }
   const config = values as Static<typeof ConfigSchema>
   const warnings: string[] = []
@@ -101,9 +119,14 @@ export function loadConfig (env: Env = process.env): Config {
   if (!config.COOKIE_SECURE) {
     warnings.push('COOKIE_SECURE=false: cookies lose Secure and their __Host-/__Secure- prefixes; for plain-HTTP development only')
   }
+  if (production && config.PUBLIC_URL === '') {
+    warnings.push('PUBLIC_URL is not set: the service takes its own origin from the Host header (X-Forwarded-Host with TRUST_PROXY), ' +
+      'which a DNS-rebinding page controls; set it to the external origin, e.g. https://auth.example.com')
+  }
   // Browsers send origins lower-cased and without a default port: compare like with like.
+  const publicOrigin = config.PUBLIC_URL === '' ? undefined : originOf('PUBLIC_URL', config.PUBLIC_URL)
   const corsOrigins = config.CORS_ORIGINS.split(',').map(origin => origin.trim()).filter(origin => origin !== '')
-    .map(origin => new URL(origin).origin)
+    .map(origin => originOf('CORS_ORIGINS', origin))
   const proxy = config.TRUST_PROXY
   const hops = Number(proxy)
   const trustProxy = proxy === 'true'
@@ -112,7 +135,7 @@ export function loadConfig (env: Env = process.env): Config {
       ? false
       : Number.isInteger(hops) ? (_address: string, hop: number) => hop < hops : proxy.split(',').map(p => p.trim())
 
-  return { ...config, JWT_SECRET: secret, corsOrigins, trustProxy, warnings }
+  return { ...config, JWT_SECRET: secret, publicOrigin, corsOrigins, trustProxy, warnings }
 }
 
 /** Loads `.env` from the working directory into the environment, if there is one. */

@@ -77,3 +77,23 @@ t.test('CORS_ORIGINS is normalised as browsers send origins; TRUST_PROXY is read
   t.same([0, 1, 2].map(hop => hops('10.0.0.1', hop)), [true, true, false])
   t.throws(() => loadConfig({ TRUST_PROXY: 'yes please' }), { message: /^TRUST_PROXY: / })
 })
+
+t.test('PUBLIC_URL is an origin: normalised, refused with its credentials hidden, missed in production', async t => {
+  t.equal(loadConfig({}).publicOrigin, undefined)
+  t.equal(loadConfig({ PUBLIC_URL: 'https://Auth.Example.com:443/' }).publicOrigin, 'https://auth.example.com')
+  t.equal(loadConfig({ PUBLIC_URL: 'http://localhost:3000' }).publicOrigin, 'http://localhost:3000')
+  for (const value of ['https://auth.example.com/login', 'ftp://auth.example.com', 'auth.example.com', 'https://auth.example.com?x', 'https://[::1']) {
+    t.throws(() => loadConfig({ PUBLIC_URL: value }), { name: 'ConfigError', message: /^PUBLIC_URL: / }, value)
+  }
+  try {
+    loadConfig({ PUBLIC_URL: 'https://admin:hunter2-secret@auth.example.com' })
+    t.fail('should have thrown')
+  } catch (err) {
+    t.match((err as Error).message, /^PUBLIC_URL: .*"https:\/\/\*\*\*@auth\.example\.com"/)
+    t.notMatch((err as Error).message, 'hunter2', 'the password in the URL is not shown')
+  }
+  const unset = loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET }).warnings
+  t.match(unset.join('\n'), /^PUBLIC_URL is not set: the service takes its own origin from the Host header/m, 'production warns')
+  t.notMatch(loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, PUBLIC_URL: 'https://auth.example.com' }).warnings.join('\n'), /PUBLIC_URL/)
+  t.notMatch(loadConfig({}).warnings.join('\n'), /PUBLIC_URL/, 'development does not')
+})

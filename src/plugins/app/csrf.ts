@@ -28,18 +28,21 @@ declare module 'fastify' {
 export const ANONYMOUS = 'anonymous'
 
 export default fp(async function csrf (app) {
-  const { COOKIE_SECURE: secure, JWT_SECRET, corsOrigins } = app.config
+  const { COOKIE_SECURE: secure, JWT_SECRET, publicOrigin, corsOrigins } = app.config
   const cookie = cookieNames(secure).csrf
   const hmacKey = createHash('sha256').update('authd csrf\0').update(JWT_SECRET).digest()
   // (its types pick the overload without userInfo for a plain call)
   const tokens = CSRF({ userInfo: true, hmacKey }) as unknown as CSRF.TokensUserinfo
   const trusted = new Set(corsOrigins)
 
+  // The service's own origin: PUBLIC_URL when set. Otherwise the browser's view of it, from the
+  // Host header (X-Forwarded-Proto and -Host behind a proxy, with TRUST_PROXY); a page that
+  // rebinds its own name to this service's address controls that header, and so passes.
+  const ownOrigin = (request: FastifyRequest) => publicOrigin ?? `${request.protocol}://${request.host}`
+
   function originAllowed (request: FastifyRequest): boolean {
     const origin = request.headers.origin
-    // The service's own origin as the browser sees it: behind a proxy, TRUST_PROXY lets
-    // X-Forwarded-Proto and X-Forwarded-Host say what that is.
-    if (origin !== undefined) return origin === `${request.protocol}://${request.host}` || trusted.has(origin)
+    if (origin !== undefined) return origin === ownOrigin(request) || trusted.has(origin)
     return request.headers['sec-fetch-site'] === 'same-origin'
   }
 

@@ -1,7 +1,7 @@
 // The CSRF matrix for cookie-authenticated unsafe requests, tried on every route that changes
 // something with the user's session.
 import t from 'tap'
-import { bearer, Browser, build, decodeJwt, register, statusWith, type App } from '../../helper.js'
+import { bearer, Browser, build, decodeJwt, PASSWORD, register, statusWith, type App } from '../../helper.js'
 
 async function signedInBrowser (app: App, origin?: string) {
   const user = await register(app)
@@ -108,4 +108,32 @@ t.test('behind a TLS-terminating proxy, TRUST_PROXY lets the service know its ow
       t.equal(session.ip, '203.0.113.9', 'and the client address is the forwarded one')
     }
   }
+})
+
+// DNS rebinding: a page at http://evil.example:1 re-points its own name at the service, so its
+// requests reach the service with Host: evil.example:1, from Origin: http://evil.example:1.
+t.test('PUBLIC_URL is the own origin: a rebinding page that sends its own Host is refused', async t => {
+  const attack = async (app: App) => {
+    const browser = new Browser(app, 'http://evil.example:1')
+    await browser.request('GET', '/auth/csrf', { headers: { host: 'evil.example:1' } })
+    const user = await register(app)
+    return await browser.request('POST', '/auth/login', { payload: { username: user.username, password: PASSWORD }, headers: { host: 'evil.example:1' } })
+  }
+  // Without PUBLIC_URL, the Host header is all the service knows of its own name.
+  t.equal((await attack(await build(t))).statusCode, 200, 'unset: the Host header is believed')
+
+  const app = await build(t, { PUBLIC_URL: 'https://auth.example.com' })
+  const refused = await attack(app)
+  t.equal(refused.statusCode, 403)
+  t.equal(refused.json().error, 'csrf_rejected')
+  t.notOk(refused.cookies.some(cookie => cookie.name === '__Host-access'), 'no session cookie')
+  // The real origin passes, whatever Host the request came with (a proxy may rewrite it).
+  const user = await register(app)
+  const browser = new Browser(app, 'https://auth.example.com')
+  t.equal((await browser.login(user.username)).statusCode, 200, 'the real origin signs in')
+  t.equal((await new Browser(app).request('GET', '/auth/csrf')).statusCode, 200)
+  const local = new Browser(app)
+  await local.request('GET', '/auth/csrf')
+  t.equal((await local.request('POST', '/auth/login', { payload: { username: user.username, password: PASSWORD } })).statusCode, 403,
+    'Host: localhost, the default own origin, no longer is one')
 })
