@@ -153,6 +153,7 @@ const serviceEnv = {
   // The benchmark is one client hammering the service: it measures throughput, not the limits.
   RATE_LIMIT_LOGIN: '100000000',
   RATE_LIMIT_ACCOUNT: '100000000',
+  RATE_LIMIT_REFRESH: '100000000',
   RATE_LIMIT_REGISTER: '100000000',
   RATE_LIMIT_NOT_FOUND: '100000000'
 }

@@ -36,6 +36,7 @@ export const ConfigSchema = Type.Object({
   }),
   RATE_LIMIT_LOGIN: Type.Integer({ minimum: 1, default: 20, description: 'Password attempts (token, login, password change) per client IP per minute' }),
   RATE_LIMIT_ACCOUNT: Type.Integer({ minimum: 1, default: 30, description: 'Failed password attempts per account per hour, from all IPs together' }),
+  RATE_LIMIT_REFRESH: Type.Integer({ minimum: 1, default: 30, description: 'Refresh-token rotations per session per minute' }),
   RATE_LIMIT_REGISTER: Type.Integer({ minimum: 1, default: 20, description: 'Registrations per client IP per hour' }),
   RATE_LIMIT_NOT_FOUND: Type.Integer({ minimum: 1, default: 60, description: 'Requests to unknown routes per client IP per minute' }),
   TRUST_PROXY: Type.String({

@@ -8,7 +8,8 @@ import type { Prisma, Session } from '../../generated/prisma/client.js'
 import { isoText, perConnection } from '../../db/adapter.js'
 import { grantedScopes, narrowScopes, type Scope } from '../../roles.js'
 import { hashRefreshToken, newRefreshToken, openSuccessor, sealSuccessor } from '../../refresh-token.js'
-import { InvalidGrant, InvalidScope } from '../../errors.js'
+import { InvalidGrant, InvalidScope, RateLimited } from '../../errors.js'
+import { createTokenBucket } from '../../auth/limits.js'
 import { withRoles, flattenUser, type User } from './users.js'
 import { MAX_PASSWORD_BYTES } from './passwords.js'
 import type { DenyEntry } from './revocation.js'
@@ -85,6 +86,7 @@ type Rotation =
   | { outcome: 'reused', userId: string, sessionId: string }
   | { outcome: 'invalid' }
   | { outcome: 'invalid_scope' }
+  | { outcome: 'rate_limited', retryAfter: number }
 
 // The rows of a rotation, as the raw statements read them: dates are ISO text, integers BigInt
 // (the adapter sets safe integers), exactly as Prisma stores them.
@@ -128,6 +130,9 @@ const statementsFor = perConnection((db: Database) => ({
 export default fp(async function sessions (app) {
   const { prisma, config, revocation, users, audit } = app
   const ttl = config.ACCESS_TOKEN_TTL
+  // Each rotation leaves a row, kept as long as reuse detection needs it (the token's own life):
+  // one signed-in client must not grow the database without bound.
+  const rotations = createTokenBucket({ limit: config.RATE_LIMIT_REFRESH, windowMs: 60_000 })
 
   function issue (user: User, session: Session, scopes: Scope[], refreshToken: string): IssuedTokens {
     const scope = scopes.join(' ')
@@ -266,6 +271,8 @@ export default fp(async function sessions (app) {
 
         if (token.usedAt === null) {
           if (scopes === undefined) return { outcome: 'invalid_scope' }
+          const slot = rotations.take(session.id, now)
+          if (!slot.ok) return { outcome: 'rate_limited', retryAfter: slot.retryAfter }
           const successor = newRefreshToken()
           const at = isoText(now)
           // The atomic claim: only the first use finds usedAt still empty.
@@ -300,6 +307,8 @@ export default fp(async function sessions (app) {
           throw new InvalidGrant('The refresh token is invalid')
         case 'invalid_scope':
           throw new InvalidScope('None of the requested scopes can be granted')
+        case 'rate_limited':
+          throw new RateLimited(rotation.retryAfter)
         default:
           throw new InvalidGrant('The refresh token is invalid')
       }

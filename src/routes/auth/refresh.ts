@@ -19,10 +19,11 @@ const refresh: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Rotate a refresh token: a new access token and the next refresh token',
       description: 'The token presented is used up. Presented again within REFRESH_REUSE_GRACE seconds it returns ' +
         'the same next token; later, it ends the whole session. Without refresh_token in the body, the refresh ' +
-        'cookie is used (browser mode: x-csrf-token required, cookies set again, no token in the body).',
+        'cookie is used (browser mode: x-csrf-token required, cookies set again, no token in the body). ' +
+        'RATE_LIMIT_REFRESH rotations a minute per session, then 429.',
       tags: ['auth'],
       body: Type.Optional(RefreshRequest),
-      response: { 200: Type.Union([TokenResponse, BrowserSession]), 400: ErrorReply, 403: ErrorReply }
+      response: { 200: Type.Union([TokenResponse, BrowserSession]), 400: ErrorReply, 403: ErrorReply, 429: ErrorReply }
     }
   }, async (request, reply) => {
     const requested = parseScope(request.body?.scope)

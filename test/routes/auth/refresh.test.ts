@@ -153,3 +153,38 @@ t.test('a refresh keeps the session\'s scopes: it may narrow them, never widen t
   const demoted = await refresh(app, unspent.json().refresh_token)
   t.equal(demoted.json().scope, 'profile', 'after losing a role, the next refresh carries fewer scopes')
 })
+
+t.test('rotations are limited per session: 429 with Retry-After, the token kept, no row written', async t => {
+  const app = await build(t, { RATE_LIMIT_REFRESH: '5' })
+  const { tokens } = await signedIn(app)
+  const other = await signedIn(app)
+  // The clock stands still, then moves by hand.
+  const now = Date.now
+  t.teardown(() => { Date.now = now })
+  const start = now()
+  Date.now = () => start
+  const sid = decodeJwt(tokens.access_token).payload.sid
+  let current = tokens.refresh_token
+  let previous = current
+  for (let i = 0; i < 5; i++) {
+    const res = await refresh(app, current)
+    t.equal(res.statusCode, 200, `rotation ${i + 1}`)
+    previous = current
+    current = res.json().refresh_token
+  }
+  t.equal((await refresh(app, previous)).statusCode, 200, 'a retry inside the grace window is no rotation: not counted')
+  const limited = await refresh(app, current)
+  t.equal(limited.statusCode, 429)
+  t.same(limited.json(), { error: 'rate_limited', message: 'Too many attempts; retry in 12 s' })
+  t.equal(limited.headers['retry-after'], '12', 'one rotation every 12 s at 5 a minute')
+  const form = await app.inject({ method: 'POST', url: '/auth/token', payload: { grant_type: 'refresh_token', refresh_token: current } })
+  t.equal(form.statusCode, 429)
+  t.equal(form.json().error, 'rate_limited', 'the token endpoint, in its own error shape')
+  t.ok(form.json().error_description)
+  t.equal(await app.prisma.refreshToken.count({ where: { sessionId: sid } }), 6, 'the login\'s token and five rotations: nothing more written')
+  t.equal((await refresh(app, other.tokens.refresh_token)).statusCode, 200, 'other sessions are not affected')
+
+  // Twelve seconds on, the refused token works: it was never used up.
+  Date.now = () => start + 12_000
+  t.equal((await refresh(app, current)).statusCode, 200)
+})
