@@ -35,7 +35,12 @@ export const ConfigSchema = Type.Object({
     description: 'Comma-separated origins (scheme://host[:port]) allowed to call with credentials'
   }),
   RATE_LIMIT_LOGIN: Type.Integer({ minimum: 1, default: 20, description: 'Password attempts (token, login, password change) per client IP per minute' }),
-  RATE_LIMIT_ACCOUNT: Type.Integer({ minimum: 1, default: 30, description: 'Failed password attempts per account per hour, from all IPs together' }),
+  RATE_LIMIT_ACCOUNT: Type.Integer({
+    minimum: 1,
+    maximum: 1000,
+    default: 30,
+    description: 'Failed password attempts per account in any hour from the devices it does not know, together; and per known device'
+  }),
   RATE_LIMIT_REFRESH: Type.Integer({ minimum: 1, default: 30, description: 'Refresh-token rotations per session per minute' }),
   RATE_LIMIT_REGISTER: Type.Integer({ minimum: 1, default: 20, description: 'Registrations per client IP per hour' }),
   RATE_LIMIT_NOT_FOUND: Type.Integer({ minimum: 1, default: 60, description: 'Requests to unknown routes per client IP per minute' }),

@@ -32,7 +32,7 @@ export function testEnv (dir: string, env: Record<string, string> = {}): Record<
     PASSWORD_WORKERS: '1',
     // Tests log in far more often than a person; the rate-limit tests set their own.
     RATE_LIMIT_LOGIN: '100000',
-    RATE_LIMIT_ACCOUNT: '100000',
+    RATE_LIMIT_ACCOUNT: '1000',
     RATE_LIMIT_REFRESH: '100000',
     RATE_LIMIT_REGISTER: '100000',
     RATE_LIMIT_NOT_FOUND: '100000',

@@ -73,7 +73,7 @@ t.test('the page, in Chromium: sign up, reload, silent refresh, sign out', { ski
     t.equal(await page.evaluate(() => document.cookie), '')
     t.equal(await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage })), '{}{}')
     const cookies = await page.context().cookies()
-    t.same(cookies.map(c => c.name).sort(), ['__Host-access', '__Host-csrf', '__Secure-refresh'])
+    t.same(cookies.map(c => c.name).sort(), ['__Host-access', '__Host-csrf', '__Host-device', '__Secure-refresh'])
     t.ok(cookies.every(c => c.httpOnly && c.secure), 'all HttpOnly and Secure')
   })
 
@@ -101,7 +101,7 @@ t.test('the page, in Chromium: sign up, reload, silent refresh, sign out', { ski
     await page.click('#sign-out')
     await saying(page, 'Signed out.')
     t.ok(await page.locator('#signed-out').isVisible())
-    t.same((await page.context().cookies()).map(c => c.name), ['__Host-csrf'], 'the session cookies are gone')
+    t.same((await page.context().cookies()).map(c => c.name).sort(), ['__Host-csrf', '__Host-device'], 'the session cookies are gone; the device stays known')
     await page.reload()
     await page.locator('#signed-out').waitFor()
     t.equal(await page.evaluate(async () => (await fetch('/auth/me')).status), 401)

@@ -25,8 +25,8 @@ declare module 'fastify' {
 
 export function cookieNames (secure: boolean) {
   return secure
-    ? { access: '__Host-access', refresh: '__Secure-refresh', csrf: '__Host-csrf' }
-    : { access: 'access', refresh: 'refresh', csrf: 'csrf' }
+    ? { access: '__Host-access', refresh: '__Secure-refresh', csrf: '__Host-csrf', device: '__Host-device' }
+    : { access: 'access', refresh: 'refresh', csrf: 'csrf', device: 'device' }
 }
 
 export default fp(async function cookies (app) {

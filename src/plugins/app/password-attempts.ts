@@ -1,43 +1,106 @@
-// Brute-force limits for everything that checks a password. Two counters:
-// - per client IP, every attempt (RATE_LIMIT_LOGIN a minute);
-// - per account, failed attempts only, from every IP together (RATE_LIMIT_ACCOUNT an hour), so
-//   that rotating addresses gains an attacker nothing. It is checked before bcrypt runs, so no
-//   more than that many guesses a hour reach it. The owner is slowed while someone guesses,
-//   never locked out for good: the window slides on.
+// Brute-force limits for everything that checks a password: the token endpoint, the browser
+// login and the password change. OWASP's device-cookie scheme ("Slow down online guessing
+// attacks with device cookies"):
+// - per client IP, every attempt: RATE_LIMIT_LOGIN a minute (@fastify/rate-limit);
+// - per account, the failures of every device it does not know, together: RATE_LIMIT_ACCOUNT in
+//   any hour (a sliding window), from all IPs, whatever name (username or email) and whichever
+//   route reached the account;
+// - a device the account signed in from before (a browser holding its signed device cookie, or
+//   an API client at an address it signed in from in the last 30 days) is not held up by that:
+//   it has RATE_LIMIT_ACCOUNT failures an hour of its own. So a guesser who keeps the account's
+//   window full stops strangers, never the owner on a known device.
+// A slot is taken before bcrypt runs, synchronously, so that simultaneous guesses cannot all pass
+// one check, and a right password gives it back.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { RateLimited } from '../../errors.js'
+import { createSlidingWindow } from '../../auth/limits.js'
+import { cookieNames } from './cookies.js'
 
-export interface Attempt {
-  /** Counts this attempt against the account: call it when the password was wrong. */
-  failed (): Promise<void>
+/** One request's password checks: take() before each comparison, succeeded() after a right one. */
+export interface PasswordAttempt {
+  /**
+   * Takes a slot for one comparison against the account (null when the login names none, and
+   * `login` keys the count). Throws rate_limited; release() when the password was right or the
+   * comparison did not happen.
+   */
+  take (accountId: string | null, login: string): { release (): void }
+  /** The password was right: from now on this device is known to the account. */
+  succeeded (accountId: string): void
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Throws rate_limited when this IP or this account has had its share. */
-    passwordAttempt (request: FastifyRequest, account: string): Promise<Attempt>
+    /**
+     * Throws rate_limited when this IP has had its share; else the attempt's account limits.
+     * With a reply (browser login), a success sets the device cookie.
+     */
+    passwordAttempt (request: FastifyRequest, reply?: FastifyReply): Promise<PasswordAttempt>
   }
 }
 
-export default fp(async function passwordAttempts (app) {
-  const { RATE_LIMIT_LOGIN, RATE_LIMIT_ACCOUNT } = app.config
-  const accounts = new WeakMap<FastifyRequest, string>()
-  const perIp = app.createRateLimit({ max: RATE_LIMIT_LOGIN, timeWindow: 60_000 })
-  const perAccount = app.createRateLimit({
-    max: RATE_LIMIT_ACCOUNT,
-    timeWindow: 3_600_000,
-    keyGenerator: request => `account:${accounts.get(request) ?? ''}`
-  })
+const HOUR = 3_600_000
+// How long a device stays known after a successful sign-in.
+const DEVICE_TTL_MS = 30 * 24 * HOUR
+// The address pairs remembered at most; past that the oldest go first.
+const MAX_KNOWN_ADDRESSES = 100_000
 
-  app.decorate('passwordAttempt', async function (request: FastifyRequest, account: string): Promise<Attempt> {
+export default fp(async function passwordAttempts (app) {
+  const { RATE_LIMIT_LOGIN, RATE_LIMIT_ACCOUNT, COOKIE_SECURE: secure, JWT_SECRET } = app.config
+  const perIp = app.createRateLimit({ max: RATE_LIMIT_LOGIN, timeWindow: 60_000 })
+  const strangers = createSlidingWindow({ limit: RATE_LIMIT_ACCOUNT, windowMs: HOUR })
+  const devices = createSlidingWindow({ limit: RATE_LIMIT_ACCOUNT, windowMs: HOUR })
+
+  // Device cookie: <account id>.<device id>.<HMAC of both>, under a key of its own.
+  const cookie = cookieNames(secure).device
+  const key = createHmac('sha256', 'authd device\0').update(JWT_SECRET).digest()
+  const sign = (payload: string) => createHmac('sha256', key).update(payload).digest('base64url')
+  function deviceOf (value: string | undefined, accountId: string): string | undefined {
+    const [account, device, signature, extra] = value?.split('.') ?? []
+    if (account !== accountId || device === undefined || signature === undefined || extra !== undefined) return undefined
+    const expected = Buffer.from(sign(`${account}.${device}`))
+    const given = Buffer.from(signature)
+    return given.length === expected.length && timingSafeEqual(given, expected) ? device : undefined
+  }
+
+  // API clients: the addresses each account signed in from, and when.
+  const addresses = new Map<string, number>()
+  function addressKnown (pair: string, now: number): boolean {
+    const at = addresses.get(pair)
+    return at !== undefined && now - at < DEVICE_TTL_MS
+  }
+
+  app.decorate('passwordAttempt', async function (request: FastifyRequest, reply?: FastifyReply): Promise<PasswordAttempt> {
     const ip = await perIp(request)
     if (!ip.isAllowed && ip.isExceeded) throw new RateLimited(ip.ttlInSeconds)
-    accounts.set(request, account)
-    // A peek: only failures count. With RATE_LIMIT_ACCOUNT failures recorded, the next
-    // attempt is refused before it reaches bcrypt.
-    const failures = await perAccount(request, { increment: false })
-    if (!failures.isAllowed && failures.remaining === 0) throw new RateLimited(Math.max(1, failures.ttlInSeconds))
-    return { failed: async () => { await perAccount(request) } }
+    return {
+      take (accountId: string | null, login: string) {
+        const now = Date.now()
+        let slot
+        if (accountId === null) {
+          slot = strangers.take(`name:${login.toLowerCase()}`, now)
+        } else {
+          const device = deviceOf(request.cookie(cookie), accountId)
+          const pair = `${accountId} ${request.ip}`
+          slot = device !== undefined
+            ? devices.take(`device:${device}`, now)
+            : addressKnown(pair, now) ? devices.take(`address:${pair}`, now) : strangers.take(`account:${accountId}`, now)
+        }
+        if (!slot.ok) throw new RateLimited(slot.retryAfter)
+        return slot
+      },
+      succeeded (accountId: string) {
+        const pair = `${accountId} ${request.ip}`
+        addresses.delete(pair)
+        addresses.set(pair, Date.now())
+        if (addresses.size > MAX_KNOWN_ADDRESSES) addresses.delete(addresses.keys().next().value as string)
+        if (reply === undefined || deviceOf(request.cookie(cookie), accountId) !== undefined) return
+        const payload = `${accountId}.${randomBytes(16).toString('base64url')}`
+        reply.setCookie(cookie, `${payload}.${sign(payload)}`, {
+          httpOnly: true, secure, sameSite: 'strict', path: '/', maxAge: DEVICE_TTL_MS / 1000
+        })
+      }
+    }
   })
-}, { name: 'password-attempts', dependencies: ['rate-limit'] })
+}, { name: 'password-attempts', dependencies: ['rate-limit', 'cookie'] })

@@ -15,6 +15,7 @@ import { MAX_PASSWORD_BYTES } from './passwords.js'
 import type { DenyEntry } from './revocation.js'
 import type { SessionView } from '../../schemas/session.js'
 import type { clientOf } from './audit.js'
+import type { PasswordAttempt } from './password-attempts.js'
 
 export type ClientInfo = ReturnType<typeof clientOf>
 
@@ -38,13 +39,17 @@ declare module 'fastify' {
        * among those the user's roles grant. Null when the credentials are wrong, whichever part;
        * throws invalid_scope when nothing asked for can be granted.
        */
-      login (login: string, password: string, requested: string[] | undefined, client: ClientInfo & { via: 'api' | 'browser' }): Promise<IssuedTokens | null>
+      login (login: string, password: string, requested: string[] | undefined, client: ClientInfo & { via: 'api' | 'browser' },
+        attempt: PasswordAttempt): Promise<IssuedTokens | null>
       /** The id of the live session a refresh token belongs to, without using the token. */
       sessionOf (refreshToken: string): Promise<string | null>
       /** Rotates a refresh token. Throws invalid_grant (and ends the session on a reuse) or invalid_scope. */
       refresh (refreshToken: string, requested: string[] | undefined, client: ClientInfo): Promise<IssuedTokens>
-      /** Revokes every live session of a user inside the caller's transaction; remember() the result once committed. */
-      revokeUserSessions (tx: Prisma.TransactionClient, userId: string): Promise<DenyEntry[]>
+      /**
+       * Revokes every live session of a user but `keep` inside the caller's transaction;
+       * remember() the result once committed.
+       */
+      revokeUserSessions (tx: Prisma.TransactionClient, userId: string, keep?: string): Promise<DenyEntry[]>
       /**
        * Refuses the access tokens the user's sessions hold now, keeping the sessions: after a role
        * was removed, the next refresh issues tokens with the scopes that remain. Same contract.
@@ -180,12 +185,14 @@ export default fp(async function sessions (app) {
   const jtiEntry = ({ jti, exp }: { jti: string, exp: number }): DenyEntry =>
     ({ kind: 'jti', value: jti, expiresAt: new Date(exp * 1000 + CLOCK_MARGIN_MS) })
 
-  // Opens the session in one transaction with a fresh read of the user: a disable or a role
-  // change that commits meanwhile is either seen here or sees (and ends) this session.
-  async function start (userId: string, requested: string[] | undefined, client: ClientInfo) {
+  // Opens the session in one transaction with a fresh read of the user: a disable, a role
+  // change or a password change that commits meanwhile is either seen here or sees (and ends)
+  // this session. The password was checked against the version read before bcrypt ran: if it
+  // changed since, that check no longer counts.
+  async function start (userId: string, password: { version: number, rehash: string | undefined }, requested: string[] | undefined, client: ClientInfo) {
     return await prisma.$transaction(async (tx): Promise<IssuedTokens | 'refused' | 'invalid_scope'> => {
       const row = await tx.user.findUnique({ where: { id: userId }, include: withRoles })
-      if (row === null || row.disabled) return 'refused'
+      if (row === null || row.disabled || row.passwordVersion !== password.version) return 'refused'
       const user = flattenUser(row)
       const scopes = narrowScopes(grantedScopes(user.roles), requested)
       if (scopes === undefined || scopes.length === 0) return 'invalid_scope'
@@ -206,20 +213,23 @@ export default fp(async function sessions (app) {
           }
         }
       })
+      if (password.rehash !== undefined) await tx.user.update({ where: { id: user.id }, data: { passwordHash: password.rehash } })
       return issue(user, session, scopes, refreshToken)
     })
   }
 
   app.decorate('sessions', {
-    async login (login: string, password: string, requested: string[] | undefined, client: ClientInfo & { via: 'api' | 'browser' }) {
+    async login (login: string, password: string, requested: string[] | undefined, client: ClientInfo & { via: 'api' | 'browser' }, attempt: PasswordAttempt) {
       const { via, ...where } = client
       // bcrypt would compare only the first 72 bytes: such a password was never accepted.
-      const { userId, accountId } = Buffer.byteLength(password) > MAX_PASSWORD_BYTES
+      const checked = Buffer.byteLength(password) > MAX_PASSWORD_BYTES
         ? { userId: null, accountId: null }
-        : await users.checkCredentials(login, password)
-      const issued = userId === null ? 'refused' : await start(userId, requested, where)
+        : await users.checkCredentials(login, password, attempt)
+      const issued = checked.userId === null
+        ? 'refused'
+        : await start(checked.userId, { version: checked.passwordVersion, rehash: checked.rehash }, requested, where)
       if (typeof issued === 'string') {
-        await audit.record({ type: 'login_failed', userId: accountId, ...where, detail: { via, ...(issued === 'invalid_scope' && { reason: 'invalid_scope' }) } })
+        await audit.record({ type: 'login_failed', userId: checked.accountId, ...where, detail: { via, ...(issued === 'invalid_scope' && { reason: 'invalid_scope' }) } })
         if (issued === 'invalid_scope') throw new InvalidScope('None of the requested scopes can be granted')
         return null
       }
@@ -227,7 +237,8 @@ export default fp(async function sessions (app) {
       return issued
     },
 
-    revokeUserSessions: (tx: Prisma.TransactionClient, userId: string) => revokeWhere(tx, { userId }, Date.now()),
+    revokeUserSessions: (tx: Prisma.TransactionClient, userId: string, keep?: string) =>
+      revokeWhere(tx, { userId, ...(keep !== undefined && { id: { not: keep } }) }, Date.now()),
 
     async expireUserTokens (tx: Prisma.TransactionClient, userId: string) {
       const now = Date.now()

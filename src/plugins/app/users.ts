@@ -8,6 +8,7 @@ import { DEFAULT_ROLES } from '../../roles.js'
 import { EmailTaken, InvalidPassword, Overloaded, UsernameTaken, WrongPassword } from '../../errors.js'
 import type { PublicUser } from '../../schemas/user.js'
 import { passwordProblem } from './passwords.js'
+import type { PasswordAttempt } from './password-attempts.js'
 
 export type User = UserRow & { roles: string[] }
 
@@ -26,14 +27,26 @@ declare module 'fastify' {
       findById (id: string): Promise<User | null>
       /**
        * The id of the enabled user with this username (or email) and password, else null; and,
-       * for the audit trail only, the id of the account the login named, if there is one.
+       * for the audit trail only, the id of the account the login named, if there is one. The
+       * comparison takes a slot of `attempt` first (rate_limited). A session may be opened only
+       * while the user's password is still at `passwordVersion`; `rehash`, a hash of the
+       * password at today's BCRYPT_ROUNDS, is to be stored with it.
        */
-      checkCredentials (login: string, password: string): Promise<{ userId: string | null, accountId: string | null }>
-      /** Throws wrong_password or invalid_password. */
-      changePassword (userId: string, current: string, next: string): Promise<void>
+      checkCredentials (login: string, password: string, attempt: PasswordAttempt): Promise<CheckedCredentials>
+      /**
+       * Throws wrong_password or invalid_password. The new hash is written in one transaction with
+       * whatever `alongside` writes (ending the other sessions), and only if no other change
+       * came first; its result is returned once committed.
+       */
+      changePassword<T> (userId: string, current: string, next: string, attempt: PasswordAttempt,
+        alongside: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T>
     }
   }
 }
+
+export type CheckedCredentials =
+  | { userId: null, accountId: string | null }
+  | { userId: string, accountId: string, passwordVersion: number, rehash: string | undefined }
 
 export const withRoles = { roles: { select: { role: true } } } as const
 
@@ -66,6 +79,19 @@ function takenError (err: unknown): Error | undefined {
 export default fp(async function users (app) {
   const { prisma, passwords } = app
 
+  // A bcrypt comparison in one of the attempt's slots: a right password, or no comparison at
+  // all (the pool overloaded), gives the slot back; a wrong one keeps it.
+  async function compare (attempt: PasswordAttempt, accountId: string | null, login: string, password: string, hash: string | null) {
+    const slot = attempt.take(accountId, login)
+    let match: boolean | undefined
+    try {
+      match = await passwords.verify(password, hash)
+      return match
+    } finally {
+      if (match !== false) slot.release()
+    }
+  }
+
   app.decorate('users', {
     async create ({ username, email, password, roles = DEFAULT_ROLES }: NewUser) {
       const problem = passwordProblem(password)
@@ -94,27 +120,40 @@ export default fp(async function users (app) {
       return row === null ? null : flattenUser(row)
     },
 
-    async checkCredentials (login: string, password: string) {
+    async checkCredentials (login: string, password: string, attempt: PasswordAttempt): Promise<CheckedCredentials> {
       // A flood of logins past what the pool can queue is refused before it costs a query.
       if (passwords.saturated()) throw new Overloaded()
       // The same single query whether or not the account exists, so that its time cannot tell.
-      const row = await prisma.user.findUnique({ where: loginFilter(login), select: { id: true, passwordHash: true, disabled: true } })
-      const match = await passwords.verify(password, row?.passwordHash ?? null)
+      const row = await prisma.user.findUnique({
+        where: loginFilter(login),
+        select: { id: true, passwordHash: true, passwordVersion: true, disabled: true }
+      })
+      const match = await compare(attempt, row?.id ?? null, login, password, row?.passwordHash ?? null)
       const accountId = row?.id ?? null
       if (row === null || !match || row.disabled) return { userId: null, accountId }
+      attempt.succeeded(row.id)
       // BCRYPT_ROUNDS was raised since this hash was made: upgrade it while the password is at hand.
-      if (bcrypt.getRounds(row.passwordHash) < app.config.BCRYPT_ROUNDS) {
-        await prisma.user.update({ where: { id: row.id }, data: { passwordHash: await passwords.hash(password) } })
-      }
-      return { userId: row.id, accountId }
+      const rehash = bcrypt.getRounds(row.passwordHash) < app.config.BCRYPT_ROUNDS ? await passwords.hash(password) : undefined
+      return { userId: row.id, accountId: row.id, passwordVersion: row.passwordVersion, rehash }
     },
 
-    async changePassword (userId: string, current: string, next: string) {
-      const row = await prisma.user.findUniqueOrThrow({ where: { id: userId }, select: { passwordHash: true } })
-      if (!await passwords.verify(current, row.passwordHash)) throw new WrongPassword()
+    async changePassword<T> (userId: string, current: string, next: string, attempt: PasswordAttempt,
+      alongside: (tx: Prisma.TransactionClient) => Promise<T>) {
+      const row = await prisma.user.findUniqueOrThrow({ where: { id: userId }, select: { passwordHash: true, passwordVersion: true } })
+      if (!await compare(attempt, userId, '', current, row.passwordHash)) throw new WrongPassword()
       const problem = passwordProblem(next)
       if (problem !== undefined) throw new InvalidPassword(problem)
-      await prisma.user.update({ where: { id: userId }, data: { passwordHash: await passwords.hash(next) } })
+      const passwordHash = await passwords.hash(next)
+      return await prisma.$transaction(async tx => {
+        // Another change (or a reset) committed since the current password was checked: it was
+        // checked against a password that is no longer the user's.
+        const { count } = await tx.user.updateMany({
+          where: { id: userId, passwordVersion: row.passwordVersion },
+          data: { passwordHash, passwordVersion: { increment: 1 } }
+        })
+        if (count !== 1) throw new WrongPassword()
+        return await alongside(tx)
+      })
     }
   })
 }, { name: 'users', dependencies: ['prisma', 'passwords'] })

@@ -25,12 +25,9 @@ const login: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     app.verifyCsrf(request, ANONYMOUS)
     const { username, password, scope } = request.body
-    const attempt = await app.passwordAttempt(request, `login:${username.toLowerCase()}`)
-    const issued = await app.sessions.login(username, password, parseScope(scope), { ...clientOf(request), via: 'browser' })
-    if (issued === null) {
-      await attempt.failed()
-      throw new InvalidCredentials()
-    }
+    const attempt = await app.passwordAttempt(request, reply)
+    const issued = await app.sessions.login(username, password, parseScope(scope), { ...clientOf(request), via: 'browser' }, attempt)
+    if (issued === null) throw new InvalidCredentials()
     return reply.startBrowserSession(issued, { rotateCsrf: true })
   })
 }

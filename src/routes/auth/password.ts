@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ErrorReply, NoContent } from '../../schemas/common.js'
 import { PasswordChange } from '../../schemas/user.js'
 import { clientOf } from '../../plugins/app/audit.js'
-import { WrongPassword } from '../../errors.js'
 
 const password: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/password', {
@@ -16,16 +15,15 @@ const password: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     const { id, sessionId } = request.user
-    const attempt = await app.passwordAttempt(request, `password:${id}`)
-    try {
-      await app.users.changePassword(id, request.body.currentPassword, request.body.newPassword)
-    } catch (err) {
-      if (err instanceof WrongPassword) await attempt.failed()
-      throw err
-    }
-    // After the change: a login with the old password can no longer open a session to survive this.
-    const ended = await app.sessions.endAll(id, sessionId)
-    await app.audit.record({ type: 'password_changed', userId: id, sessionId, ...clientOf(request), detail: { sessionsEnded: ended } })
+    const attempt = await app.passwordAttempt(request)
+    // The other sessions end in the transaction that writes the new password, and the event is
+    // recorded in it: a login checked against the old password cannot open a session after it.
+    const ended = await app.users.changePassword(id, request.body.currentPassword, request.body.newPassword, attempt, async tx => {
+      const entries = await app.sessions.revokeUserSessions(tx, id, sessionId)
+      await app.audit.record({ type: 'password_changed', userId: id, sessionId, ...clientOf(request), detail: { sessionsEnded: entries.length } }, tx)
+      return entries
+    })
+    app.revocation.remember(ended)
     return reply.code(204).send(null)
   })
 }

@@ -53,12 +53,9 @@ const token: FastifyPluginAsyncTypebox = async (app) => {
     if (grant !== 'password') throw new UnsupportedGrantType('grant_type must be password or refresh_token')
     if (missing(username) || missing(password)) throw new InvalidRequest('username and password are required')
 
-    const attempt = await app.passwordAttempt(request, `login:${username.toLowerCase()}`)
-    const issued = await app.sessions.login(username, password, requested, { ...clientOf(request), via: 'api' })
-    if (issued === null) {
-      await attempt.failed()
-      throw new InvalidGrant('Invalid username or password')
-    }
+    const attempt = await app.passwordAttempt(request)
+    const issued = await app.sessions.login(username, password, requested, { ...clientOf(request), via: 'api' }, attempt)
+    if (issued === null) throw new InvalidGrant('Invalid username or password')
     return tokenResponse(issued)
   })
 }

@@ -1,5 +1,6 @@
-// Brute force: per-IP limits on every password route, a per-account limit across IPs, and a
-// legitimate user who is slowed while it lasts, never locked out for good.
+// Brute force: per-IP limits on every password route; per account, one sliding window for the
+// devices it does not know, across IPs, names and routes; and the owner on a known device, who
+// is never held up by a guesser.
 import t from 'tap'
 import { Browser, build, newUser, PASSWORD, register, signedIn, bearer, type App } from '../../helper.js'
 
@@ -91,4 +92,104 @@ t.test('without TRUST_PROXY, a spoofed X-Forwarded-For changes nothing', async t
   const user = await register(app)
   for (let i = 0; i < 2; i++) await login(app, user.username, 'wrong', `198.51.100.${i}`)
   t.equal((await login(app, user.username, PASSWORD, '198.51.100.99')).statusCode, 429)
+})
+
+const browserLogin = async (app: App, username: string, password: string, ip: string, browser = new Browser(app)) => {
+  await browser.request('GET', '/auth/csrf', { headers: { 'x-forwarded-for': ip } })
+  return await browser.request('POST', '/auth/login', { payload: { username, password }, headers: { 'x-forwarded-for': ip } })
+}
+
+t.test('simultaneous guesses: only the limit reaches bcrypt, the rest are refused before it', async t => {
+  const app = await build(t, { RATE_LIMIT_ACCOUNT: '3', TRUST_PROXY: 'true' })
+  const victim = await register(app)
+  let compared = 0
+  const verify = app.passwords.verify
+  app.passwords.verify = async (password, hash) => { compared++; return await verify(password, hash) }
+  const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => login(app, victim.username, `guess ${i}`, `198.51.100.${i}`)))
+  const statuses = answers.map(res => res.statusCode).sort()
+  t.same(statuses, [...Array(3).fill(400), ...Array(17).fill(429)])
+  t.equal(compared, 3, 'three comparisons, no more')
+})
+
+t.test('one account, one counter: its username, its email and the password change count together', async t => {
+  const app = await build(t, { RATE_LIMIT_ACCOUNT: '4', TRUST_PROXY: 'true' })
+  const { user, tokens } = await signedIn(app)
+  t.equal((await login(app, user.username, 'guess 1', '198.51.100.1')).statusCode, 400)
+  t.equal((await login(app, user.email, 'guess 2', '198.51.100.2')).statusCode, 400)
+  t.equal((await browserLogin(app, user.email.toUpperCase(), 'guess 3', '198.51.100.3')).statusCode, 401)
+  // A stolen access token used from elsewhere, to guess the password at the password change.
+  const change = await app.inject({
+    method: 'POST',
+    url: '/auth/password',
+    headers: { ...bearer(tokens.access_token), 'x-forwarded-for': '198.51.100.4' },
+    payload: { currentPassword: 'guess 4', newPassword: 'a brand new passphrase' }
+  })
+  t.equal(change.json().error, 'wrong_password')
+  for (const [name, res] of [
+    ['by username', await login(app, user.username, 'guess 5', '198.51.100.5')],
+    ['by email', await login(app, user.email, 'guess 6', '198.51.100.6')],
+    ['in a browser', await browserLogin(app, user.username, 'guess 7', '198.51.100.7')]
+  ] as const) {
+    t.equal(res.statusCode, 429, name)
+    t.equal(res.json().error, 'rate_limited')
+  }
+})
+
+t.test('the attacker and the owner side by side: the owner\'s known devices get in, strangers do not', async t => {
+  const app = await build(t, { RATE_LIMIT_ACCOUNT: '3', TRUST_PROXY: 'true' })
+  const owner = await register(app)
+  // The owner signed in before: in this browser, and from an API client at 192.0.2.10.
+  const browser = new Browser(app)
+  const first = await browserLogin(app, owner.username, PASSWORD, '192.0.2.20', browser)
+  t.equal(first.statusCode, 200)
+  const device = (first.cookies as Array<{ name: string, value: string, httpOnly?: boolean, secure?: boolean, sameSite?: string, path?: string, maxAge?: number }>)
+    .find(cookie => cookie.name === '__Host-device')
+  t.match(device, { httpOnly: true, secure: true, sameSite: 'Strict', path: '/', maxAge: 30 * 24 * 3600 }, 'a signed, HttpOnly device cookie')
+  t.equal((await login(app, owner.username, PASSWORD, '192.0.2.10')).statusCode, 200)
+  // Signed out, the browser keeps it.
+  t.equal((await browser.request('POST', '/auth/logout', { headers: { 'x-forwarded-for': '192.0.2.20' } })).statusCode, 204)
+  t.same([...browser.jar.keys()].sort(), ['__Host-csrf', '__Host-device'])
+
+  // The attacker fills the account's window from addresses the account never signed in from.
+  for (let i = 0; i < 3; i++) t.equal((await login(app, owner.username, `guess ${i}`, `203.0.113.${i}`)).statusCode, 400)
+  const refused = await login(app, owner.username, 'guess 3', '203.0.113.99')
+  t.equal(refused.statusCode, 429)
+  const retryAfter = Number(refused.headers['retry-after'])
+  t.ok(retryAfter > 3500 && retryAfter <= 3600, `Retry-After ${retryAfter}: when the first guess leaves the window`)
+  t.equal((await login(app, owner.username, PASSWORD, '203.0.113.98')).statusCode, 429, 'a stranger with the right password waits too')
+  t.equal((await browserLogin(app, owner.username, PASSWORD, '203.0.113.97')).statusCode, 429, 'and a new browser')
+
+  t.equal((await browserLogin(app, owner.username, PASSWORD, '198.51.100.200', browser)).statusCode, 200,
+    'the owner\'s browser gets in, from any address')
+  await browser.request('POST', '/auth/logout')
+  t.equal((await login(app, owner.username, PASSWORD, '192.0.2.10')).statusCode, 200, 'so does the owner\'s API client at its address')
+
+  // A device cookie counts only for the account it was issued to, and only as signed.
+  const other = await register(app)
+  const otherBrowser = new Browser(app)
+  await browserLogin(app, other.username, PASSWORD, '192.0.2.30', otherBrowser)
+  const theirs = otherBrowser.jar.get('__Host-device') as string
+  const [account, id, signature] = (browser.jar.get('__Host-device') as string).split('.')
+  for (const [name, value] of [
+    ['another account\'s cookie', theirs],
+    ['a forged signature', `${account}.${id}.${signature.slice(0, -2)}AA`],
+    ['a made-up device', `${account}.bWFkZS11cA.${signature}`],
+    ['an extra part', `${account}.${id}.${signature}.x`]
+  ]) {
+    const forged = new Browser(app)
+    forged.jar.set('__Host-device', value)
+    t.equal((await browserLogin(app, owner.username, PASSWORD, '203.0.113.50', forged)).statusCode, 429, name)
+  }
+
+  // A known device has a window of its own: the owner mistyping fills it, not the account's.
+  for (let i = 0; i < 3; i++) t.equal((await browserLogin(app, owner.username, `typo ${i}`, '192.0.2.20', browser)).statusCode, 401)
+  t.equal((await browserLogin(app, owner.username, PASSWORD, '192.0.2.20', browser)).statusCode, 429, 'the device\'s own limit')
+  t.equal((await login(app, owner.username, PASSWORD, '192.0.2.10')).statusCode, 200, 'the other known device is unaffected')
+
+  // The window slides: an hour after the attacker's guesses, they no longer count.
+  const now = Date.now
+  t.teardown(() => { Date.now = now })
+  Date.now = () => now() + 3_600_000 + 1000
+  t.equal((await login(app, owner.username, PASSWORD, '203.0.113.96')).statusCode, 200, 'a stranger with the right password, an hour on')
+  t.equal((await login(app, owner.username, 'guess 4', '203.0.113.95')).statusCode, 400, 'and a guess is compared again')
 })

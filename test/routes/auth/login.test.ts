@@ -102,7 +102,7 @@ t.test('COOKIE_SECURE=false: plain names, no Secure, and a warning at start', as
   const user = await register(app)
   const res = await new Browser(app).login(user.username)
   const cookies = res.cookies as Cookie[]
-  t.same(cookies.map(c => c.name).sort(), ['access', 'csrf', 'refresh'])
+  t.same(cookies.map(c => c.name).sort(), ['access', 'csrf', 'device', 'refresh'])
   t.ok(cookies.every(c => c.secure !== true && c.httpOnly === true))
   t.ok(lines.some(line => line.includes('COOKIE_SECURE=false')), 'said in the log at start')
 })

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { bearer, build, PASSWORD, refresh, signedIn, statusWith, token, type App } from '../../helper.js'
+import bcrypt from 'bcryptjs'
+import { bearer, build, decodeJwt, PASSWORD, refresh, signedIn, statusWith, token, type App } from '../../helper.js'
 
 const change = (app: App, accessToken: string, payload: unknown) =>
   app.inject({ method: 'POST', url: '/auth/password', headers: bearer(accessToken), payload: payload as object })
@@ -41,4 +42,80 @@ t.test('a wrong current password or a bad new one changes nothing', async t => {
   t.equal((await app.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).passwordHash, hash)
   t.equal(await statusWith(app, other.access_token), 200, 'no session ended')
   t.equal((await app.inject({ method: 'POST', url: '/auth/password', payload: { currentPassword: PASSWORD, newPassword: 'long enough one' } })).statusCode, 401)
+})
+
+// Holds the next bcrypt comparison of `password` until release(): a login whose comparison is
+// in flight while something else happens.
+function holdComparison (app: App, password: string) {
+  let release!: () => void
+  const released = new Promise<void>(resolve => { release = resolve })
+  let reached!: () => void
+  const started = new Promise<void>(resolve => { reached = resolve })
+  const verify = app.passwords.verify
+  let held = false
+  app.passwords.verify = async (given, hash) => {
+    const result = await verify(given, hash)
+    if (!held && given === password) {
+      held = true
+      reached()
+      await released
+    }
+    return result
+  }
+  return { started, release }
+}
+
+t.test('a login checked against the old password while it changes opens no session', async t => {
+  const app = await build(t)
+  const { user, tokens } = await signedIn(app)
+  const newPassword = 'a brand new passphrase'
+  const held = holdComparison(app, PASSWORD)
+  const racing = app.inject({ method: 'POST', url: '/auth/token', payload: { username: user.username, password: PASSWORD } })
+  await held.started
+  // Its bcrypt said yes to the old password; now the password changes (the change's own
+  // comparison of the old password is not held).
+  t.equal((await change(app, tokens.access_token, { currentPassword: PASSWORD, newPassword })).statusCode, 204)
+  held.release()
+  const login = await racing
+  t.equal(login.statusCode, 400)
+  t.equal(login.json().error, 'invalid_grant')
+  const live = await app.prisma.session.findMany({ where: { userId: user.id, revokedAt: null } })
+  t.same(live.map(session => session.id), [decodeJwt(tokens.access_token).payload.sid], 'only the session that changed it lives')
+  const listed = await app.inject({ url: '/auth/sessions', headers: bearer(tokens.access_token) })
+  t.equal(listed.json().sessions.length, 1)
+})
+
+t.test('a hash upgrade in flight cannot write the old password back over a new one', async t => {
+  // The account's hash is at cost 4; the service now wants 5: the next login rehashes it.
+  const app = await build(t, { BCRYPT_ROUNDS: '5' })
+  const { user, tokens } = await signedIn(app)
+  const hash = await bcrypt.hash(PASSWORD, 4)
+  await app.prisma.user.update({ where: { id: user.id }, data: { passwordHash: hash } })
+  const newPassword = 'a brand new passphrase'
+  const held = holdComparison(app, PASSWORD)
+  const racing = app.inject({ method: 'POST', url: '/auth/token', payload: { username: user.username, password: PASSWORD } })
+  await held.started
+  t.equal((await change(app, tokens.access_token, { currentPassword: PASSWORD, newPassword })).statusCode, 204)
+  held.release()
+  t.equal((await racing).statusCode, 400)
+  const stored = (await app.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).passwordHash
+  t.ok(await bcrypt.compare(newPassword, stored), 'the new password is what is stored')
+  t.equal((await app.inject({ method: 'POST', url: '/auth/token', payload: { username: user.username, password: PASSWORD } })).statusCode, 400, 'the old one does not log in')
+
+  // Without a change in between, the upgrade is written with the session.
+  const after = await app.inject({ method: 'POST', url: '/auth/token', payload: { username: user.username, password: newPassword } })
+  t.equal(after.statusCode, 200)
+})
+
+t.test('two changes at once from the same current password: one wins, the other is told it is wrong', async t => {
+  const app = await build(t)
+  const { user, tokens } = await signedIn(app)
+  const [a, b] = await Promise.all([
+    change(app, tokens.access_token, { currentPassword: PASSWORD, newPassword: 'first new passphrase' }),
+    change(app, tokens.access_token, { currentPassword: PASSWORD, newPassword: 'second new passphrase' })
+  ])
+  t.same([a.statusCode, b.statusCode].sort(), [204, 400])
+  const winner = a.statusCode === 204 ? 'first new passphrase' : 'second new passphrase'
+  t.ok(await bcrypt.compare(winner, (await app.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).passwordHash), 'the one answered 204 is stored')
+  t.equal((await app.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).passwordVersion, 1)
 })
