@@ -94,7 +94,7 @@ export function loggerOptions (config: Config, stream?: DestinationStream): Fast
     ...(stream !== undefined && { stream }),
     // Nothing secret is handed to the logger: no headers, no bodies, URLs without their query
     // (below), unparsable HTTP by its error code only (plugins/app/error-handler.ts). The one
-    // redaction left is a net under that last one; wildcard paths cost 4% of a request's CPU.
+    // redaction left is a net under that last one; wildcard paths would cost every request.
     redact: { paths: ['err.rawPacket'], censor: '[redacted]' },
     serializers: {
       // The path without its query string: a client that puts a token there should not get it
