@@ -22,7 +22,6 @@ function answer (statusCode: number, code: string, fixedMessage?: string) {
 
 export const Unauthorized = answer(401, 'unauthorized', 'Authentication is required')
 export const InvalidToken = answer(401, 'invalid_token')
-export const Forbidden = answer(403, 'forbidden')
 export const CsrfRejected = answer(403, 'csrf_rejected')
 export const InvalidCredentials = answer(401, 'invalid_credentials', 'Invalid username or password')
 export const NotFound = answer(404, 'not_found')

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
+import type { FastifyRequest } from 'fastify'
 
 export const AUDIT_TYPES = [
   'user_created', 'login_succeeded', 'login_failed', 'refresh_reuse_detected', 'logout', 'logout_all',
@@ -19,3 +20,12 @@ export const AuditEventView = Type.Object({
   detail: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()])
 }, { title: 'Audit event' })
 export type AuditEventView = Static<typeof AuditEventView>
+
+// As sessions and the audit trail store it: informational, bounded.
+export const MAX_USER_AGENT = 512
+
+/** The client half of an audit entry (and of a session), from a request. */
+export function clientOf (request: FastifyRequest) {
+  return { ip: request.ip, userAgent: request.headers['user-agent']?.slice(0, MAX_USER_AGENT) ?? null }
+}
+export type ClientInfo = ReturnType<typeof clientOf>

@@ -12,6 +12,4 @@ export const OAuthErrorReply = Type.Object({
   error_description: Type.String()
 }, { title: 'OAuth error' })
 
-export const Uuid = Type.String({ format: 'uuid' })
-
 export const NoContent = Type.Null({ description: 'No content' })

@@ -21,6 +21,15 @@ export const TokenResponse = Type.Object({
 }, { title: 'Token response' })
 export type TokenResponse = Static<typeof TokenResponse>
 
+/** The token endpoint's answer (RFC 6749 §5.1) for tokens just issued. */
+export const tokenResponse = (issued: { accessToken: string, expiresIn: number, refreshToken: string, scope: string }): TokenResponse => ({
+  access_token: issued.accessToken,
+  token_type: 'Bearer',
+  expires_in: issued.expiresIn,
+  refresh_token: issued.refreshToken,
+  scope: issued.scope
+})
+
 export const RefreshRequest = Type.Object({
   refresh_token: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'API clients; browsers send the cookie instead' })),
   scope: Type.Optional(Type.String({ maxLength: 1024, description: 'Fewer scopes than the session has; never more' }))

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { MAX_PASSWORD_BYTES, MIN_PASSWORD_LENGTH } from '../plugins/app/passwords.js'
+import { MAX_PASSWORD_BYTES, MIN_PASSWORD_LENGTH } from '../auth/password-rules.js'
 
 export const Username = Type.String({
   minLength: 3,

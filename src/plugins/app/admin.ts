@@ -7,7 +7,7 @@ import type { AdminUser, UserChange, UserQuery } from '../../schemas/admin.js'
 import type { Session } from '../../generated/prisma/client.js'
 import { InvalidRequest, LastAdmin, NotFound } from '../../errors.js'
 import { flattenUser, toPublicUser, withRoles, type User } from './users.js'
-import type { ClientInfo } from './sessions.js'
+import type { ClientInfo } from '../../schemas/audit.js'
 import type { DenyEntry } from './revocation.js'
 
 // The audit fields of an admin's action: the admin is the actor, in their own session.

@@ -2,9 +2,8 @@
 // so that an acknowledged action is never missing from it. Only ids, the client's address and
 // user agent, and a small detail object: never a password, a token or an attempted username.
 import fp from 'fastify-plugin'
-import type { FastifyRequest } from 'fastify'
 import type { AuditEvent, Prisma } from '../../generated/prisma/client.js'
-import type { AuditEventView, AuditType } from '../../schemas/audit.js'
+import { MAX_USER_AGENT, type AuditEventView, type AuditType } from '../../schemas/audit.js'
 
 export interface AuditEntry {
   type: AuditType
@@ -33,14 +32,6 @@ declare module 'fastify' {
       list (query: AuditQuery): Promise<{ events: AuditEventView[], next: number | null }>
     }
   }
-}
-
-// As sessions store it (plugins/app/sessions.ts): informational, bounded.
-const MAX_USER_AGENT = 512
-
-/** The client half of an audit entry, from a request. */
-export function clientOf (request: FastifyRequest) {
-  return { ip: request.ip, userAgent: request.headers['user-agent']?.slice(0, MAX_USER_AGENT) ?? null }
 }
 
 function view (event: AuditEvent): AuditEventView {

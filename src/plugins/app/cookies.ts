@@ -5,6 +5,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyRequest } from 'fastify'
 import type { CookieSerializeOptions } from '@fastify/cookie'
+import { cookieNames } from '../external/cookie.js'
 import type { IssuedTokens } from './sessions.js'
 import { toPublicUser } from './users.js'
 import type { BrowserSession } from '../../schemas/session.js'
@@ -21,12 +22,6 @@ declare module 'fastify' {
     /** The refresh token from its cookie, if the browser sent one. */
     refreshCookie (): string | undefined
   }
-}
-
-export function cookieNames (secure: boolean) {
-  return secure
-    ? { access: '__Host-access', refresh: '__Secure-refresh', csrf: '__Host-csrf', device: '__Host-device' }
-    : { access: 'access', refresh: 'refresh', csrf: 'csrf', device: 'device' }
 }
 
 export default fp(async function cookies (app) {

@@ -12,7 +12,7 @@ import fp from 'fastify-plugin'
 import CSRF from '@fastify/csrf'
 import type { FastifyRequest } from 'fastify'
 import { CsrfRejected } from '../../errors.js'
-import { cookieNames } from './cookies.js'
+import { cookieNames } from '../external/cookie.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -16,7 +16,7 @@ import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { RateLimited } from '../../errors.js'
 import { createSlidingWindow } from '../../auth/limits.js'
-import { cookieNames } from './cookies.js'
+import { cookieNames } from '../external/cookie.js'
 
 /** One request's password checks: take() before each comparison, succeeded() after a right one. */
 export interface PasswordAttempt {

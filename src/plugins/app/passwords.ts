@@ -4,7 +4,6 @@ import { availableParallelism } from 'node:os'
 import fp from 'fastify-plugin'
 import { Piscina } from 'piscina'
 import bcrypt from 'bcryptjs'
-import { dictionary } from '@zxcvbn-ts/language-common'
 import { Overloaded } from '../../errors.js'
 import { passwordWorker } from '../../paths.js'
 import type { PasswordTask } from './password-worker.js'
@@ -22,25 +21,6 @@ declare module 'fastify' {
       saturated (): boolean
     }
   }
-}
-
-/** bcrypt reads at most 72 bytes; bcryptjs silently ignores the rest. */
-export const MAX_PASSWORD_BYTES = 72
-export const MIN_PASSWORD_LENGTH = 8
-
-// zxcvbn's list, most common first (lower-cased): the first 10,000 are refused.
-const COMMON_PASSWORDS = new Set(dictionary['passwords-common'].slice(0, 10_000))
-
-/** Why a new password is refused, or undefined if it is acceptable. One place for the rules,
- * so that every refusal carries the same `invalid_password` code. */
-export function passwordProblem (password: string): string | undefined {
-  if ([...password].length < MIN_PASSWORD_LENGTH) return `password must be at least ${MIN_PASSWORD_LENGTH} characters`
-  const bytes = Buffer.byteLength(password)
-  if (bytes > MAX_PASSWORD_BYTES) {
-    return `password must be at most ${MAX_PASSWORD_BYTES} bytes of UTF-8 (bcrypt's limit); this one is ${bytes}`
-  }
-  if (COMMON_PASSWORDS.has(password.toLowerCase())) return 'password is one of the 10,000 most common; choose another'
-  return undefined
 }
 
 /** Any well-formed hash costs a full computation to compare against; only its cost matters. */

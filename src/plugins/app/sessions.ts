@@ -11,13 +11,12 @@ import { hashRefreshToken, newRefreshToken, openSuccessor, sealSuccessor } from 
 import { InvalidGrant, InvalidScope, RateLimited } from '../../errors.js'
 import { createTokenBucket } from '../../auth/limits.js'
 import { withRoles, flattenUser, type User } from './users.js'
-import { MAX_PASSWORD_BYTES } from './passwords.js'
+import { MAX_PASSWORD_BYTES } from '../../auth/password-rules.js'
 import type { DenyEntry } from './revocation.js'
 import type { SessionView } from '../../schemas/session.js'
-import type { clientOf } from './audit.js'
+import type { ClientInfo } from '../../schemas/audit.js'
 import type { PasswordAttempt } from './password-attempts.js'
 
-export type ClientInfo = ReturnType<typeof clientOf>
 
 export interface IssuedTokens {
   user: User

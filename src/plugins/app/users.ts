@@ -7,7 +7,7 @@ import type { User as UserRow } from '../../generated/prisma/client.js'
 import { DEFAULT_ROLES } from '../../roles.js'
 import { EmailTaken, InvalidPassword, Overloaded, UsernameTaken, WrongPassword } from '../../errors.js'
 import type { PublicUser } from '../../schemas/user.js'
-import { passwordProblem } from './passwords.js'
+import { passwordProblem } from '../../auth/password-rules.js'
 import type { PasswordAttempt } from './password-attempts.js'
 
 export type User = UserRow & { roles: string[] }

@@ -15,6 +15,17 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * The names of every cookie the service sets, in one place. With COOKIE_SECURE they carry the
+ * __Host- and __Secure- prefixes, which a browser refuses to let another (sub)domain set (the
+ * refresh cookie's Path=/auth rules out __Host-); without it, plain names.
+ */
+export function cookieNames (secure: boolean) {
+  return secure
+    ? { access: '__Host-access', refresh: '__Secure-refresh', csrf: '__Host-csrf', device: '__Host-device' }
+    : { access: 'access', refresh: 'refresh', csrf: 'csrf', device: 'device' }
+}
+
 const sentAs = new Map<string, RegExp>()
 
 /**

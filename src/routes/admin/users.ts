@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify'
 import { ErrorReply, NoContent } from '../../schemas/common.js'
 import { UserChange, UserDetail, UserId, UserPage, UserQuery, AdminUser } from '../../schemas/admin.js'
 import { toSessionView } from '../../plugins/app/sessions.js'
-import { clientOf } from '../../plugins/app/audit.js'
+import { clientOf } from '../../schemas/audit.js'
 
 const errors = { 400: ErrorReply, 401: ErrorReply, 403: ErrorReply }
 const actor = (request: FastifyRequest) => ({ id: request.user.id, sessionId: request.user.sessionId, ...clientOf(request) })

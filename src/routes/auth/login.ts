@@ -8,7 +8,7 @@ import { BrowserSession, LoginRequest } from '../../schemas/session.js'
 import { parseScope } from '../../roles.js'
 import { ANONYMOUS } from '../../plugins/app/csrf.js'
 import { InvalidCredentials } from '../../errors.js'
-import { clientOf } from '../../plugins/app/audit.js'
+import { clientOf } from '../../schemas/audit.js'
 
 const login: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(formsOnly)

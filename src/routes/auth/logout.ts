@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ErrorReply, NoContent } from '../../schemas/common.js'
 import { hasBearer } from '../../plugins/app/authenticate.js'
-import { clientOf } from '../../plugins/app/audit.js'
+import { clientOf } from '../../schemas/audit.js'
 
 const logout: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/logout', {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ErrorReply, NoContent } from '../../schemas/common.js'
 import { PasswordChange } from '../../schemas/user.js'
-import { clientOf } from '../../plugins/app/audit.js'
+import { clientOf } from '../../schemas/audit.js'
 
 const password: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/password', {

@@ -4,12 +4,11 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ErrorReply } from '../../schemas/common.js'
-import { RefreshRequest, TokenResponse } from '../../schemas/token.js'
+import { RefreshRequest, TokenResponse, tokenResponse } from '../../schemas/token.js'
 import { BrowserSession } from '../../schemas/session.js'
 import { parseScope } from '../../roles.js'
 import { InvalidGrant } from '../../errors.js'
-import { tokenResponse } from './token.js'
-import { clientOf } from '../../plugins/app/audit.js'
+import { clientOf } from '../../schemas/audit.js'
 
 const refresh: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/refresh', {

@@ -6,7 +6,7 @@ import { Type } from '@sinclair/typebox'
 import { OAuthErrorReply } from '../../schemas/common.js'
 import { InvalidRequest } from '../../errors.js'
 import type { AccessTokenPayload } from '../../plugins/external/jwt.js'
-import { clientOf } from '../../plugins/app/audit.js'
+import { clientOf } from '../../schemas/audit.js'
 
 const RevokeRequest = Type.Object({
   token: Type.Optional(Type.String({ maxLength: 8192 })),

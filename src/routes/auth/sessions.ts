@@ -4,7 +4,7 @@ import { ErrorReply, NoContent } from '../../schemas/common.js'
 import { NotFound } from '../../errors.js'
 import { SessionView } from '../../schemas/session.js'
 import { toSessionView } from '../../plugins/app/sessions.js'
-import { clientOf } from '../../plugins/app/audit.js'
+import { clientOf } from '../../schemas/audit.js'
 
 const sessions: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/sessions', {

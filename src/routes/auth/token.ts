@@ -4,19 +4,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { formsOnly } from '../../plugins/app/bodies.js'
 import { OAuthErrorReply } from '../../schemas/common.js'
-import { TokenRequest, TokenResponse } from '../../schemas/token.js'
+import { TokenRequest, TokenResponse, tokenResponse } from '../../schemas/token.js'
 import { parseScope } from '../../roles.js'
-import type { IssuedTokens } from '../../plugins/app/sessions.js'
 import { InvalidGrant, InvalidRequest, UnsupportedGrantType } from '../../errors.js'
-import { clientOf } from '../../plugins/app/audit.js'
-
-export const tokenResponse = (issued: IssuedTokens) => ({
-  access_token: issued.accessToken,
-  token_type: 'Bearer' as const,
-  expires_in: issued.expiresIn,
-  refresh_token: issued.refreshToken,
-  scope: issued.scope
-})
+import { clientOf } from '../../schemas/audit.js'
 
 const missing = (value: string | undefined): value is undefined => value === undefined || value === ''
 

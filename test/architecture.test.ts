@@ -1,0 +1,69 @@
+// The direction imports may go: routes → plugins → domain (src/auth) → store. Read from the
+// source's import statements, so that a wrong-way import fails here rather than in a review.
+import { readdirSync, readFileSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+import t from 'tap'
+
+const src = new URL('../src/', import.meta.url).pathname
+
+function sources (dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap(entry => {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) return entry.name === 'generated' ? [] : sources(path)
+    return entry.name.endsWith('.ts') ? [path] : []
+  })
+}
+
+/** Each file under src/ with what it imports: packages by name, modules by their path under src/. */
+const graph = new Map(sources(src).map(file => {
+  const text = readFileSync(file, 'utf8')
+  const specifiers = [...text.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/gm)]
+    .map(match => match[1] ?? match[2] ?? match[3])
+  const imports = specifiers.map(specifier => specifier.startsWith('.')
+    ? relative(src, resolve(dirname(file), specifier)).replace(/\.js$/, '.ts')
+    : specifier)
+  return [relative(src, file), imports] as const
+}))
+
+const offenders = (files: (file: string) => boolean, forbidden: (imported: string, file: string) => boolean) =>
+  [...graph].filter(([file]) => files(file)).flatMap(([file, imports]) =>
+    imports.filter(imported => forbidden(imported, file)).map(imported => `${file} → ${imported}`))
+
+t.test('the import graph is read: it sees relative modules and packages', async t => {
+  t.ok(graph.size > 40, `${graph.size} files`)
+  t.ok(graph.get('app.ts')?.includes('routes/auth/index.ts'))
+  t.ok(graph.get('app.ts')?.includes('fastify'))
+})
+
+t.test('a route never imports another route; an index registers its own folder\'s routes', async t => {
+  t.same(offenders(file => file.startsWith('routes/'), (imported, file) =>
+    imported.startsWith('routes/') && !(file.endsWith('index.ts') && dirname(imported) === dirname(file))), [])
+})
+
+t.test('schemas import nothing above them: no plugin, route or database code', async t => {
+  t.same(offenders(file => file.startsWith('schemas/'), imported =>
+    /^(plugins|routes|db|store|generated)\//.test(imported) || imported === 'app.ts'), [])
+})
+
+t.test('the domain (src/auth) knows no Fastify, plugin or route', async t => {
+  t.same(offenders(file => file.startsWith('auth/'), imported =>
+    /^(plugins|routes)\//.test(imported) || imported === 'fastify' || imported.startsWith('@fastify/') || imported === 'fastify-plugin'), [])
+})
+
+t.test('plugins never import routes', async t => {
+  t.same(offenders(file => file.startsWith('plugins/'), imported => imported.startsWith('routes/')), [])
+})
+
+// Prisma, SQL and the driver belong to the store. These files still reach them directly; the
+// list may only shrink, and no new file joins it.
+const STILL_TOUCHING_THE_DATABASE = [
+  'db/adapter.ts', 'db/migrate.ts', 'db/schema-engine.ts',
+  'plugins/app/admin.ts', 'plugins/app/audit.ts', 'plugins/app/error-handler.ts', 'plugins/app/revocation.ts',
+  'plugins/app/sessions.ts', 'plugins/app/users.ts', 'plugins/external/prisma.ts'
+]
+
+t.test('only the store (and the files listed as not moved yet) imports Prisma or better-sqlite3', async t => {
+  const database = (imported: string) => imported === 'better-sqlite3' || imported.startsWith('@prisma/') || imported.startsWith('generated/')
+  const touching = [...new Set(offenders(file => !file.startsWith('store/'), database).map(line => line.split(' → ')[0]))].sort()
+  t.same(touching, STILL_TOUCHING_THE_DATABASE)
+})
