@@ -11,11 +11,11 @@ import type { Config } from './config.js'
 import { validatorCompiler } from './validation.js'
 
 import swagger from './plugins/external/swagger.js'
-import helmet from './plugins/external/helmet.js'
+import securityHeaders from './plugins/external/security-headers.js'
 import rateLimit from './plugins/external/rate-limit.js'
 import cookie from './plugins/external/cookie.js'
 import cors from './plugins/external/cors.js'
-import staticFiles from './plugins/external/static.js'
+import staticFiles from './plugins/external/static-files.js'
 import prisma from './plugins/external/prisma.js'
 import jwt from './plugins/external/jwt.js'
 
@@ -24,7 +24,7 @@ import bodies from './plugins/app/bodies.js'
 import passwords from './plugins/app/passwords.js'
 import users from './plugins/app/users.js'
 import csrf from './plugins/app/csrf.js'
-import sessionCookies from './plugins/app/cookies.js'
+import sessionCookies from './plugins/app/session-cookies.js'
 import revocation from './plugins/app/revocation.js'
 import sessions from './plugins/app/sessions.js'
 import authenticate from './plugins/app/authenticate.js'
@@ -62,7 +62,7 @@ export default async function app (fastify: FastifyInstance, { config }: { confi
   await fastify.register(rateLimit)
   await fastify.register(errorHandler)
   await fastify.register(swagger)
-  await fastify.register(helmet)
+  await fastify.register(securityHeaders)
   await fastify.register(cookie)
   await fastify.register(cors)
   await fastify.register(staticFiles)

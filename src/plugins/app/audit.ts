@@ -15,7 +15,7 @@ export interface AuditEntry {
   detail?: Record<string, unknown>
 }
 
-export interface AuditQuery {
+export interface AuditFilter {
   limit: number
   /** Events older than this id. */
   before?: number
@@ -29,7 +29,7 @@ declare module 'fastify' {
     audit: {
       record (entry: AuditEntry, tx?: Prisma.TransactionClient): Promise<void>
       /** Newest first; `next` is the `before` of the following page, or null on the last. */
-      list (query: AuditQuery): Promise<{ events: AuditEventView[], next: number | null }>
+      list (query: AuditFilter): Promise<{ events: AuditEventView[], next: number | null }>
     }
   }
 }
@@ -64,7 +64,7 @@ export default fp(async function audit (app) {
         }
       })
     },
-    async list ({ limit, before, userId, actorId, type }: AuditQuery) {
+    async list ({ limit, before, userId, actorId, type }: AuditFilter) {
       const rows = await prisma.auditEvent.findMany({
         where: { userId, actorId, type, ...(before !== undefined && { seq: { lt: before } }) },
         orderBy: { seq: 'desc' },

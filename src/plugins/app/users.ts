@@ -3,14 +3,14 @@
 import fp from 'fastify-plugin'
 import bcrypt from 'bcryptjs'
 import { Prisma } from '../../generated/prisma/client.js'
-import type { User as UserRow } from '../../generated/prisma/client.js'
+import type { User as PrismaUser } from '../../generated/prisma/client.js'
 import { DEFAULT_ROLES } from '../../roles.js'
 import { EmailTaken, InvalidPassword, Overloaded, UsernameTaken, WrongPassword } from '../../errors.js'
 import type { PublicUser } from '../../schemas/user.js'
 import { passwordProblem } from '../../auth/password-rules.js'
 import type { PasswordAttempt } from './password-attempts.js'
 
-export type User = UserRow & { roles: string[] }
+export type User = PrismaUser & { roles: string[] }
 
 export interface NewUser {
   username: string
@@ -50,7 +50,7 @@ export type CheckedCredentials =
 
 export const withRoles = { roles: { select: { role: true } } } as const
 
-export function flattenUser (row: UserRow & { roles: Array<{ role: string }> }): User {
+export function flattenUser (row: PrismaUser & { roles: Array<{ role: string }> }): User {
   return { ...row, roles: row.roles.map(r => r.role).sort() }
 }
 

@@ -3,7 +3,7 @@
 // header on first use instead.
 import fp from 'fastify-plugin'
 import type { FastifyRequest } from 'fastify'
-import cookie from '@fastify/cookie'
+import fastifyCookie from '@fastify/cookie'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -44,8 +44,8 @@ export function sentTwice (header: string, name: string): boolean {
   return pattern.test(header) && pattern.test(header)
 }
 
-export default fp(async function cookies (app) {
-  await app.register(cookie, { hook: false })
+export default fp(async function cookie (app) {
+  await app.register(fastifyCookie, { hook: false })
   app.decorateRequest('cookie', function (this: FastifyRequest, name: string) {
     const header = this.headers.cookie ?? ''
     // reply.setCookie() fills request.cookies from the header too, so whichever comes first parses.

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import fp from 'fastify-plugin'
-import swagger from '@fastify/swagger'
+import fastifySwagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { SCOPE_DESCRIPTIONS } from '../../roles.js'
 
@@ -16,8 +16,8 @@ const uiFiles = fileURLToPath(new URL('./', import.meta.resolve('@fastify/swagge
 
 type Hook = ((...args: never[]) => unknown) & { requiredScopes?: string[] }
 
-export default fp(async function openapi (app) {
-  await app.register(swagger, {
+export default fp(async function swagger (app) {
+  await app.register(fastifySwagger, {
     // A route that runs app.authenticate needs a token; the scopes its app.requireScopes hook
     // asks for are the OAuth2 scheme's. Derived from the hooks, so the document cannot drift.
     transform: ({ schema, url, route }) => {

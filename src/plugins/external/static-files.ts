@@ -3,10 +3,10 @@ import fp from 'fastify-plugin'
 import fastifyStatic from '@fastify/static'
 import { publicDir } from '../../paths.js'
 
-export default fp(async function page (app) {
+export default fp(async function staticFiles (app) {
   await app.register(fastifyStatic, {
     root: publicDir,
     // Routes for the files that exist, nothing more: anything else is the API's own 404.
     wildcard: false
   })
-}, { name: 'static' })
+}, { name: 'static-files' })

@@ -24,7 +24,7 @@ declare module 'fastify' {
   }
 }
 
-export default fp(async function cookies (app) {
+export default fp(async function sessionCookies (app) {
   const secure = app.config.COOKIE_SECURE
   const names = cookieNames(secure)
   const access: CookieSerializeOptions = { httpOnly: true, secure, sameSite: 'lax', path: '/' }

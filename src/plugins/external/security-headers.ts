@@ -64,4 +64,4 @@ export default fp(async function securityHeaders (app) {
     if (reply.statusCode === 304 || (typeof type === 'string' && !type.startsWith('application/json'))) reply.headers(documentHeaders)
     done(null, payload)
   })
-}, { name: 'helmet', dependencies: ['swagger'] })
+}, { name: 'security-headers', dependencies: ['swagger'] })
