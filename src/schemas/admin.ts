@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { ROLE_SCOPES } from '../roles.js'
-import { PublicUser } from './user.js'
+import { PublicUser, toPublicUser } from './user.js'
 import { SessionView } from './session.js'
 import { AUDIT_TYPES, AuditEventView } from './audit.js'
 
@@ -11,6 +11,11 @@ export const AdminUser = Type.Composite([PublicUser, Type.Object({
   updatedAt: Type.String({ format: 'date-time' })
 })], { title: 'User (admin view)' })
 export type AdminUser = Static<typeof AdminUser>
+
+/** A user as an admin sees it: the public view, whether it is disabled, and its last change. */
+export function toAdminUser (user: Parameters<typeof toPublicUser>[0] & { disabled: boolean, updatedAt: Date }): AdminUser {
+  return { ...toPublicUser(user), disabled: user.disabled, updatedAt: user.updatedAt.toISOString() }
+}
 
 const Limit = Type.Integer({ minimum: 1, maximum: 100, default: 20 })
 const Cursor = Type.String({ minLength: 1, maxLength: 512, description: 'nextCursor of the previous page' })

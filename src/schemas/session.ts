@@ -12,6 +12,21 @@ export const SessionView = Type.Object({
 }, { title: 'Session' })
 export type SessionView = Static<typeof SessionView>
 
+export interface SessionFacts { id: string, createdAt: Date, lastUsedAt: Date, expiresAt: Date, userAgent: string | null, ip: string | null }
+
+/** A session as its user sees it; `current` marks the one whose token asked. */
+export function toSessionView (session: SessionFacts, currentId: string): SessionView {
+  return {
+    id: session.id,
+    createdAt: session.createdAt.toISOString(),
+    lastUsedAt: session.lastUsedAt.toISOString(),
+    expiresAt: session.expiresAt.toISOString(),
+    userAgent: session.userAgent,
+    ip: session.ip,
+    current: session.id === currentId
+  }
+}
+
 /** What browser mode answers instead of tokens, which travel in cookies only. */
 export const BrowserSession = Type.Object({
   user: PublicUser,

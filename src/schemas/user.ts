@@ -30,6 +30,17 @@ export const PublicUser = Type.Object({
 }, { title: 'User' })
 export type PublicUser = Static<typeof PublicUser>
 
+/** A user as anyone may see it: never the hash, the password version or the flags. */
+export function toPublicUser (user: { id: string, username: string, email: string, roles: string[], createdAt: Date }): PublicUser {
+  return {
+    id: user.id,
+    username: user.username,
+    email: user.email,
+    roles: user.roles,
+    createdAt: user.createdAt.toISOString()
+  }
+}
+
 export const PasswordChange = Type.Object({
   currentPassword: Type.String({ maxLength: 1024 }),
   newPassword: NewPassword

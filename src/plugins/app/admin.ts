@@ -3,10 +3,10 @@
 // transaction that disables or deletes, and goes to the audit trail.
 import fp from 'fastify-plugin'
 import type { Prisma } from '../../generated/prisma/client.js'
-import type { AdminUser, UserChange, UserQuery } from '../../schemas/admin.js'
+import { toAdminUser, type AdminUser, type UserChange, type UserQuery } from '../../schemas/admin.js'
 import type { Session } from '../../generated/prisma/client.js'
 import { InvalidRequest, LastAdmin, NotFound } from '../../errors.js'
-import { flattenUser, toPublicUser, withRoles, type User } from './users.js'
+import { flattenUser, withRoles, type User } from './users.js'
 import type { ClientInfo } from '../../schemas/audit.js'
 import type { DenyEntry } from './revocation.js'
 
@@ -29,10 +29,6 @@ declare module 'fastify' {
       endSessions (actor: Actor, id: string): Promise<number>
     }
   }
-}
-
-export function toAdminUser (user: User): AdminUser {
-  return { ...toPublicUser(user), disabled: user.disabled, updatedAt: user.updatedAt.toISOString() }
 }
 
 // Keyset pagination on (createdAt, id): a page boundary survives rows deleted meanwhile.

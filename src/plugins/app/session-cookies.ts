@@ -7,7 +7,7 @@ import type { FastifyRequest } from 'fastify'
 import type { CookieSerializeOptions } from '@fastify/cookie'
 import { cookieNames } from '../external/cookie.js'
 import type { IssuedTokens } from './sessions.js'
-import { toPublicUser } from './users.js'
+import { toPublicUser } from '../../schemas/user.js'
 import type { BrowserSession } from '../../schemas/session.js'
 
 declare module 'fastify' {

@@ -13,7 +13,6 @@ import { createTokenBucket } from '../../auth/limits.js'
 import { withRoles, flattenUser, type User } from './users.js'
 import { MAX_PASSWORD_BYTES } from '../../auth/password-rules.js'
 import type { DenyEntry } from './revocation.js'
-import type { SessionView } from '../../schemas/session.js'
 import type { ClientInfo } from '../../schemas/audit.js'
 import type { PasswordAttempt } from './password-attempts.js'
 
@@ -67,18 +66,6 @@ declare module 'fastify' {
       /** RFC 7009 for an access token: denies it until it expires. */
       revokeAccessToken (accessToken: { jti: string, exp: number }): Promise<void>
     }
-  }
-}
-
-export function toSessionView (session: Session, currentId: string): SessionView {
-  return {
-    id: session.id,
-    createdAt: session.createdAt.toISOString(),
-    lastUsedAt: session.lastUsedAt.toISOString(),
-    expiresAt: session.expiresAt.toISOString(),
-    userAgent: session.userAgent,
-    ip: session.ip,
-    current: session.id === currentId
   }
 }
 

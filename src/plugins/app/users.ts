@@ -6,7 +6,6 @@ import { Prisma } from '../../generated/prisma/client.js'
 import type { User as PrismaUser } from '../../generated/prisma/client.js'
 import { DEFAULT_ROLES } from '../../roles.js'
 import { EmailTaken, InvalidPassword, Overloaded, UsernameTaken, WrongPassword } from '../../errors.js'
-import type { PublicUser } from '../../schemas/user.js'
 import { passwordProblem } from '../../auth/password-rules.js'
 import type { PasswordAttempt } from './password-attempts.js'
 
@@ -52,16 +51,6 @@ export const withRoles = { roles: { select: { role: true } } } as const
 
 export function flattenUser (row: PrismaUser & { roles: Array<{ role: string }> }): User {
   return { ...row, roles: row.roles.map(r => r.role).sort() }
-}
-
-export function toPublicUser (user: User): PublicUser {
-  return {
-    id: user.id,
-    username: user.username,
-    email: user.email,
-    roles: user.roles,
-    createdAt: user.createdAt.toISOString()
-  }
 }
 
 /** Usernames cannot contain "@", so a login with one is an email. */

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import { ErrorReply, NoContent } from '../../schemas/common.js'
 import { UserChange, UserDetail, UserId, UserPage, UserQuery, AdminUser } from '../../schemas/admin.js'
-import { toSessionView } from '../../plugins/app/sessions.js'
+import { toSessionView } from '../../schemas/session.js'
 import { clientOf } from '../../schemas/audit.js'
 
 const errors = { 400: ErrorReply, 401: ErrorReply, 403: ErrorReply }

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ErrorReply } from '../../schemas/common.js'
 import { PublicUser, RegisterBody } from '../../schemas/user.js'
-import { toPublicUser } from '../../plugins/app/users.js'
+import { toPublicUser } from '../../schemas/user.js'
 import { clientOf } from '../../schemas/audit.js'
 
 const register: FastifyPluginAsyncTypebox = async (app) => {

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox'
 import { ErrorReply, NoContent } from '../../schemas/common.js'
 import { NotFound } from '../../errors.js'
 import { SessionView } from '../../schemas/session.js'
-import { toSessionView } from '../../plugins/app/sessions.js'
+import { toSessionView } from '../../schemas/session.js'
 import { clientOf } from '../../schemas/audit.js'
 
 const sessions: FastifyPluginAsyncTypebox = async (app) => {
