@@ -229,11 +229,44 @@ try {
     series.bearer.push(await cannon(`${service.url}/secure-data`, { duration: d / SERIES, headers: bearerHeaders }))
     series.cookie.push(await cannon(`${service.url}/secure-data`, { duration: d / SERIES, headers: cookieHeaders }))
   }
-  bare.stop()
   wire.stop()
   const [baseline, wireFloor, bearer, cookie] = [combine(series.baseline), combine(series.wire), combine(series.bearer), combine(series.cookie)]
   row('bearer', bearer, baseline, bearer.rps / baseline.rps, '≥ 0.80×', bearer.rps / baseline.rps >= 0.8)
   row('cookie', cookie, baseline, cookie.rps / baseline.rps, '≥ 0.75×', cookie.rps / baseline.rps >= 0.75)
+
+  // The read paths that touch the database, at 32 connections, against the bare app at 32, in
+  // alternating rounds: the signed-in user and session, the user's sessions (the bench user has
+  // one per login, 12), and an admin's first page of 20 users (of 60).
+  const file = serviceEnv.DATABASE_URL.slice('file:'.length)
+  const seed = new Database(file)
+  seed.prepare("INSERT INTO UserRole (userId, role) SELECT id, 'admin' FROM User WHERE username = 'bench'").run()
+  // Times as Prisma writes them (src/db/adapter.ts, isoText), so that they order as its own.
+  const at = new Date().toISOString().replace('Z', '+00:00')
+  const addUser = seed.prepare('INSERT INTO User (id, username, email, passwordHash, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?)')
+  const addRole = seed.prepare("INSERT INTO UserRole (userId, role) VALUES (?, 'user')")
+  seed.transaction(() => {
+    for (let i = 0; i < 59; i++) {
+      const id = randomUUID()
+      addUser.run(id, `reader${i}`, `reader${i}@example.com`, bcrypt.hashSync(PASSWORD, 4), at, at)
+      addRole.run(id)
+    }
+  })()
+  seed.close()
+  const adminHeaders = { authorization: `Bearer ${(await post('/auth/token', { username: 'bench', password: PASSWORD }).then(res => res.json())).access_token}` }
+  const wide = { connections: 32 }
+  const paths = { me: '/auth/me', sessions: '/auth/sessions', adminUsers: '/admin/users?limit=20' }
+  for (const path of Object.values(paths)) await cannon(`${service.url}${path}`, { duration: warm, headers: adminHeaders, ...wide })
+  const reads = { baseline: [], me: [], sessions: [], adminUsers: [] }
+  for (let i = 0; i < SERIES; i++) {
+    reads.baseline.push(await cannon(bare.url, { duration: d / SERIES, ...wide }))
+    for (const [name, path] of Object.entries(paths)) reads[name].push(await cannon(`${service.url}${path}`, { duration: d / SERIES, headers: adminHeaders, ...wide }))
+  }
+  bare.stop()
+  const [baseline32, me, sessions, adminUsers] = [combine(reads.baseline), combine(reads.me), combine(reads.sessions), combine(reads.adminUsers)]
+  for (const [name, measured, goal] of [['me', me, 0.5], ['sessions', sessions, 0.4], ['admin users', adminUsers, 0.3]]) {
+    const ratio = measured.rps / baseline32.rps
+    row(name, measured, baseline32, ratio, `≥ ${goal}×, p99 ≤ 10 ms`, ratio >= goal && measured.p99 <= 10)
+  }
 
   // login: bcrypt cost 12 behind HTTP, against bcryptjs on every core.
   const hash = bcrypt.hashSync(PASSWORD, BCRYPT_COST)
@@ -310,7 +343,7 @@ try {
     late / early, '≤ 1.1×', late / early <= 1.1)
 
   service.stop()
-  const failures = [baseline, wireFloor, bearer, cookie, login, stormed, stormLogins, rotations, before, revoked].reduce((n, m) => n + m.failures, 0)
+  const failures = [baseline, wireFloor, bearer, cookie, baseline32, me, sessions, adminUsers, login, stormed, stormLogins, rotations, before, revoked].reduce((n, m) => n + m.failures, 0)
 
   const cell = (m) => m.text ?? fmt(m)
   const table = [
