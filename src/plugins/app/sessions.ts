@@ -10,7 +10,9 @@ import { grantedScopes, narrowScopes, type Scope } from '../../roles.js'
 import { hashRefreshToken, newRefreshToken, openSuccessor, sealSuccessor } from '../../refresh-token.js'
 import { InvalidGrant, InvalidScope, RateLimited } from '../../errors.js'
 import { createTokenBucket } from '../../auth/limits.js'
-import { withRoles, flattenUser, type User } from './users.js'
+import { withRoles, flattenUser } from './users.js'
+import { toSession, toUser, type SessionRow, type User, type UserRow } from '../../store/rows.js'
+import { createReads } from '../../store/reads.js'
 import { MAX_PASSWORD_BYTES } from '../../auth/password-rules.js'
 import type { DenyEntry } from './revocation.js'
 import type { ClientInfo } from '../../schemas/audit.js'
@@ -53,6 +55,8 @@ declare module 'fastify' {
        * was removed, the next refresh issues tokens with the scopes that remain. Same contract.
        */
       expireUserTokens (tx: Prisma.TransactionClient, userId: string): Promise<DenyEntry[]>
+      /** The session, live or not, or null. */
+      get (id: string): Promise<Session | null>
       /** The user's sessions that are neither revoked nor expired, most recently used first. */
       list (userId: string): Promise<Session[]>
       /** Ends one of the user's live sessions; false if there is no such live session. */
@@ -79,34 +83,8 @@ type Rotation =
   | { outcome: 'invalid_scope' }
   | { outcome: 'rate_limited', retryAfter: number }
 
-// The rows of a rotation, as the raw statements read them: dates are ISO text, integers BigInt
-// (the adapter sets safe integers), exactly as Prisma stores them.
+// A refresh token's row, as the rotation's raw statement reads it (src/store/rows.ts).
 interface TokenRow { id: string, sessionId: string, expiresAt: string, usedAt: string | null, successor: string | null }
-interface SessionRow extends Omit<Session, 'createdAt' | 'lastUsedAt' | 'expiresAt' | 'revokedAt'> {
-  createdAt: string
-  lastUsedAt: string
-  expiresAt: string
-  revokedAt: string | null
-}
-interface UserRow extends Omit<User, 'disabled' | 'createdAt' | 'updatedAt' | 'roles'> {
-  disabled: bigint | number
-  createdAt: string
-  updatedAt: string
-}
-
-function toSession (row: SessionRow): Session {
-  return {
-    ...row,
-    createdAt: new Date(row.createdAt),
-    lastUsedAt: new Date(row.lastUsedAt),
-    expiresAt: new Date(row.expiresAt),
-    revokedAt: row.revokedAt === null ? null : new Date(row.revokedAt)
-  }
-}
-
-function toUser (row: UserRow, roles: string[]): User {
-  return { ...row, disabled: Number(row.disabled) !== 0, createdAt: new Date(row.createdAt), updatedAt: new Date(row.updatedAt), roles }
-}
 
 const statementsFor = perConnection((db: Database) => ({
   token: db.prepare('SELECT id, sessionId, expiresAt, usedAt, successor FROM RefreshToken WHERE hash = ?'),
@@ -124,6 +102,7 @@ export default fp(async function sessions (app) {
   // Each rotation leaves a row, kept as long as reuse detection needs it (the token's own life):
   // one signed-in client must not grow the database without bound.
   const rotations = createTokenBucket({ limit: config.RATE_LIMIT_REFRESH, windowMs: 60_000 })
+  const reads = createReads(app.sqlite)
 
   function issue (user: User, session: Session, scopes: Scope[], refreshToken: string): IssuedTokens {
     const scope = scopes.join(' ')
@@ -311,10 +290,9 @@ export default fp(async function sessions (app) {
       }
     },
 
-    list: (userId: string) => prisma.session.findMany({
-      where: { userId, revokedAt: null, expiresAt: { gt: new Date() } },
-      orderBy: { lastUsedAt: 'desc' }
-    }),
+    get: (id: string) => reads.session(id),
+
+    list: (userId: string) => reads.liveSessions(userId, Date.now()),
 
     end: async (userId: string, sessionId: string) =>
       await revoke({ id: sessionId, userId, expiresAt: { gt: new Date() } }) === 1,

@@ -4,12 +4,14 @@ import fp from 'fastify-plugin'
 import bcrypt from 'bcryptjs'
 import { Prisma } from '../../generated/prisma/client.js'
 import type { User as PrismaUser } from '../../generated/prisma/client.js'
+import type { User } from '../../store/rows.js'
+import { createReads } from '../../store/reads.js'
 import { DEFAULT_ROLES } from '../../roles.js'
 import { EmailTaken, InvalidPassword, Overloaded, UsernameTaken, WrongPassword } from '../../errors.js'
 import { passwordProblem } from '../../auth/password-rules.js'
 import type { PasswordAttempt } from './password-attempts.js'
 
-export type User = PrismaUser & { roles: string[] }
+export type { User }
 
 export interface NewUser {
   username: string
@@ -67,6 +69,7 @@ function takenError (err: unknown): Error | undefined {
 
 export default fp(async function users (app) {
   const { prisma, passwords } = app
+  const reads = createReads(app.sqlite)
 
   // A bcrypt comparison in one of the attempt's slots: a right password, or no comparison at
   // all (the pool overloaded), gives the slot back; a wrong one keeps it.
@@ -104,10 +107,7 @@ export default fp(async function users (app) {
       }
     },
 
-    async findById (id: string) {
-      const row = await prisma.user.findUnique({ where: { id }, include: withRoles })
-      return row === null ? null : flattenUser(row)
-    },
+    findById: (id: string) => reads.user(id),
 
     async checkCredentials (login: string, password: string, attempt: PasswordAttempt): Promise<CheckedCredentials> {
       // A flood of logins past what the pool can queue is refused before it costs a query.

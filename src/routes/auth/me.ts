@@ -26,7 +26,7 @@ const me: FastifyPluginAsyncTypebox = async (app) => {
     const { id, sessionId, scopes } = request.user
     const [user, session] = await Promise.all([
       app.users.findById(id),
-      app.prisma.session.findUnique({ where: { id: sessionId } })
+      app.sessions.get(sessionId)
     ])
     // The denylist already refuses revoked sessions' tokens; the database has the last word.
     if (user === null || user.disabled || session === null || session.userId !== id ||
