@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import bcrypt from 'bcryptjs'
 import { bearer, build, decodeJwt, PASSWORD, refresh, signedIn, statusWith, token, type App } from '../../helper.js'
 
@@ -65,18 +65,23 @@ function holdComparison (app: App, password: string) {
   return { started, release }
 }
 
+/**
+ * A password-grant login with the old password whose bcrypt has said yes, held there while the
+ * password changes to `newPassword` (the change's own comparison is not held); its answer.
+ */
+async function loginAcrossChange (t: Test, app: App, username: string, accessToken: string, newPassword: string) {
+  const held = holdComparison(app, PASSWORD)
+  const racing = app.inject({ method: 'POST', url: '/auth/token', payload: { username, password: PASSWORD } })
+  await held.started
+  t.equal((await change(app, accessToken, { currentPassword: PASSWORD, newPassword })).statusCode, 204)
+  held.release()
+  return await racing
+}
+
 t.test('a login checked against the old password while it changes opens no session', async t => {
   const app = await build(t)
   const { user, tokens } = await signedIn(app)
-  const newPassword = 'a brand new passphrase'
-  const held = holdComparison(app, PASSWORD)
-  const racing = app.inject({ method: 'POST', url: '/auth/token', payload: { username: user.username, password: PASSWORD } })
-  await held.started
-  // Its bcrypt said yes to the old password; now the password changes (the change's own
-  // comparison of the old password is not held).
-  t.equal((await change(app, tokens.access_token, { currentPassword: PASSWORD, newPassword })).statusCode, 204)
-  held.release()
-  const login = await racing
+  const login = await loginAcrossChange(t, app, user.username, tokens.access_token, 'a brand new passphrase')
   t.equal(login.statusCode, 400)
   t.equal(login.json().error, 'invalid_grant')
   const live = await app.prisma.session.findMany({ where: { userId: user.id, revokedAt: null } })
@@ -92,12 +97,7 @@ t.test('a hash upgrade in flight cannot write the old password back over a new o
   const hash = await bcrypt.hash(PASSWORD, 4)
   await app.prisma.user.update({ where: { id: user.id }, data: { passwordHash: hash } })
   const newPassword = 'a brand new passphrase'
-  const held = holdComparison(app, PASSWORD)
-  const racing = app.inject({ method: 'POST', url: '/auth/token', payload: { username: user.username, password: PASSWORD } })
-  await held.started
-  t.equal((await change(app, tokens.access_token, { currentPassword: PASSWORD, newPassword })).statusCode, 204)
-  held.release()
-  t.equal((await racing).statusCode, 400)
+  t.equal((await loginAcrossChange(t, app, user.username, tokens.access_token, newPassword)).statusCode, 400)
   const stored = (await app.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).passwordHash
   t.ok(await bcrypt.compare(newPassword, stored), 'the new password is what is stored')
   t.equal((await app.inject({ method: 'POST', url: '/auth/token', payload: { username: user.username, password: PASSWORD } })).statusCode, 400, 'the old one does not log in')
