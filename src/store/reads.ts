@@ -13,19 +13,25 @@ const statementsFor = perConnection((db: Database) => ({
   liveSessions: db.prepare('SELECT * FROM Session WHERE userId = ? AND revokedAt IS NULL AND expiresAt > ? ORDER BY lastUsedAt DESC')
 }))
 
+/** The user with its roles, or null; synchronous, for work already on the connection. */
+export function readUser (db: Database, id: string): User | null {
+  const q = statementsFor(db)
+  const row = q.user.get(id) as UserRow | undefined
+  return row === undefined ? null : toUser(row, q.roles.all(id) as string[])
+}
+
+/** The session, live or not, or null; synchronous, for work already on the connection. */
+export function readSession (db: Database, id: string): Session | null {
+  const row = statementsFor(db).session.get(id) as SessionRow | undefined
+  return row === undefined ? null : toSession(row)
+}
+
 export function createReads (connection: Connection) {
   return {
     /** The user with its roles, or null. */
-    user: (id: string): Promise<User | null> => connection.read(db => {
-      const q = statementsFor(db)
-      const row = q.user.get(id) as UserRow | undefined
-      return row === undefined ? null : toUser(row, q.roles.all(id) as string[])
-    }),
+    user: (id: string): Promise<User | null> => connection.read(db => readUser(db, id)),
     /** The session, live or not, or null. */
-    session: (id: string): Promise<Session | null> => connection.read(db => {
-      const row = statementsFor(db).session.get(id) as SessionRow | undefined
-      return row === undefined ? null : toSession(row)
-    }),
+    session: (id: string): Promise<Session | null> => connection.read(db => readSession(db, id)),
     /** The user's sessions that are neither revoked nor expired at `now`, most recently used first. */
     liveSessions: (userId: string, now: number): Promise<Session[]> => connection.read(db =>
       (statementsFor(db).liveSessions.all(userId, isoText(now)) as SessionRow[]).map(toSession))

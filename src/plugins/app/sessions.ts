@@ -11,8 +11,8 @@ import { hashRefreshToken, newRefreshToken, openSuccessor, sealSuccessor } from 
 import { InvalidGrant, InvalidScope, RateLimited } from '../../errors.js'
 import { createTokenBucket } from '../../auth/limits.js'
 import { withRoles, flattenUser } from './users.js'
-import { toSession, toUser, type SessionRow, type User, type UserRow } from '../../store/rows.js'
-import { createReads } from '../../store/reads.js'
+import type { User } from '../../store/rows.js'
+import { createReads, readSession, readUser } from '../../store/reads.js'
 import { MAX_PASSWORD_BYTES } from '../../auth/password-rules.js'
 import type { DenyEntry } from './revocation.js'
 import type { ClientInfo } from '../../schemas/audit.js'
@@ -88,9 +88,6 @@ interface TokenRow { id: string, sessionId: string, expiresAt: string, usedAt: s
 
 const statementsFor = perConnection((db: Database) => ({
   token: db.prepare('SELECT id, sessionId, expiresAt, usedAt, successor FROM RefreshToken WHERE hash = ?'),
-  session: db.prepare('SELECT * FROM Session WHERE id = ?'),
-  user: db.prepare('SELECT * FROM User WHERE id = ?'),
-  roles: db.prepare('SELECT role FROM UserRole WHERE userId = ? ORDER BY role').pluck(),
   claim: db.prepare('UPDATE RefreshToken SET usedAt = ?, successor = ? WHERE id = ? AND usedAt IS NULL'),
   insert: db.prepare('INSERT INTO RefreshToken (id, hash, sessionId, createdAt, expiresAt) VALUES (?, ?, ?, ?, ?)'),
   touch: db.prepare('UPDATE Session SET lastUsedAt = ? WHERE id = ?')
@@ -232,8 +229,9 @@ export default fp(async function sessions (app) {
         const now = Date.now()
         const token = q.token.get(hashRefreshToken(presented)) as TokenRow | undefined
         if (token === undefined) return { outcome: 'invalid' }
-        const session = toSession(q.session.get(token.sessionId) as SessionRow)
-        const user = toUser(q.user.get(session.userId) as UserRow, q.roles.all(session.userId) as string[])
+        // A token's session and its user exist: deleting either deletes the token (cascade).
+        const session = readSession(db, token.sessionId) as Session
+        const user = readUser(db, session.userId) as User
         // (a second to spare, so that the access token issued now lives at least that long)
         if (session.revokedAt !== null || session.expiresAt.getTime() <= now + 1000 ||
           Date.parse(token.expiresAt) <= now || user.disabled) return { outcome: 'invalid' }
