@@ -6,7 +6,8 @@
 /** The keys a limiter remembers at most; past that the oldest go first. */
 const MAX_KEYS = 100_000
 
-function bounded<V> (map: Map<string, V>, key: string, value: V): V {
+/** Sets the key as the newest, and drops the oldest past MAX_KEYS. */
+export function bounded<V> (map: Map<string, V>, key: string, value: V): V {
   map.delete(key)
   map.set(key, value)
   if (map.size > MAX_KEYS) map.delete(map.keys().next().value as string)

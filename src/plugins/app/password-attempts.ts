@@ -15,7 +15,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { RateLimited } from '../../errors.js'
-import { createSlidingWindow } from '../../auth/limits.js'
+import { bounded, createSlidingWindow } from '../../auth/limits.js'
 import { cookieNames } from '../external/cookie.js'
 
 /** One request's password checks: take() before each comparison, succeeded() after a right one. */
@@ -43,8 +43,6 @@ declare module 'fastify' {
 const HOUR = 3_600_000
 // How long a device stays known after a successful sign-in.
 const DEVICE_TTL_MS = 30 * 24 * HOUR
-// The address pairs remembered at most; past that the oldest go first.
-const MAX_KNOWN_ADDRESSES = 100_000
 
 export default fp(async function passwordAttempts (app) {
   const { RATE_LIMIT_LOGIN, RATE_LIMIT_ACCOUNT, COOKIE_SECURE: secure, JWT_SECRET } = app.config
@@ -64,7 +62,7 @@ export default fp(async function passwordAttempts (app) {
     return given.length === expected.length && timingSafeEqual(given, expected) ? device : undefined
   }
 
-  // API clients: the addresses each account signed in from, and when.
+  // API clients: the addresses each account signed in from, and when (the newest 100,000).
   const addresses = new Map<string, number>()
   function addressKnown (pair: string, now: number): boolean {
     const at = addresses.get(pair)
@@ -92,9 +90,7 @@ export default fp(async function passwordAttempts (app) {
       },
       succeeded (accountId: string) {
         const pair = `${accountId} ${request.ip}`
-        addresses.delete(pair)
-        addresses.set(pair, Date.now())
-        if (addresses.size > MAX_KNOWN_ADDRESSES) addresses.delete(addresses.keys().next().value as string)
+        bounded(addresses, pair, Date.now())
         if (reply === undefined || deviceOf(request.cookie(cookie), accountId) !== undefined) return
         const payload = `${accountId}.${randomBytes(16).toString('base64url')}`
         reply.setCookie(cookie, `${payload}.${sign(payload)}`, {
