@@ -35,6 +35,8 @@ const sentAs = new Map<string, RegExp>()
  * request.cookie() keeps neither.
  */
 export function sentTwice (header: string, name: string): boolean {
+  // Nearly always the name is there once: two substring searches say so without the pattern.
+  if (header.indexOf(name) === header.lastIndexOf(name)) return false
   let pattern = sentAs.get(name)
   if (pattern === undefined) {
     pattern = new RegExp(`(?:^|;)[ \\t]*${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[ \\t]*=`, 'g')
