@@ -16,13 +16,13 @@ import rateLimit from './plugins/external/rate-limit.js'
 import cookie from './plugins/external/cookie.js'
 import cors from './plugins/external/cors.js'
 import staticFiles from './plugins/external/static-files.js'
-import prisma from './plugins/external/prisma.js'
 import jwt from './plugins/external/jwt.js'
 
 import errorHandler, { clientErrorHandler, frameworkErrors } from './plugins/app/error-handler.js'
 import bodies from './plugins/app/bodies.js'
 import passwords from './plugins/app/passwords.js'
-import users from './plugins/app/users.js'
+import store from './plugins/app/store.js'
+import accounts from './plugins/app/accounts.js'
 import csrf from './plugins/app/csrf.js'
 import sessionCookies from './plugins/app/session-cookies.js'
 import revocation from './plugins/app/revocation.js'
@@ -30,7 +30,6 @@ import sessions from './plugins/app/sessions.js'
 import authenticate from './plugins/app/authenticate.js'
 import passwordAttempts from './plugins/app/password-attempts.js'
 import scopes from './plugins/app/scopes.js'
-import audit from './plugins/app/audit.js'
 import admin from './plugins/app/admin.js'
 
 import health from './routes/health.js'
@@ -66,16 +65,16 @@ export default async function app (fastify: FastifyInstance, { config }: { confi
   await fastify.register(cookie)
   await fastify.register(cors)
   await fastify.register(staticFiles)
-  await fastify.register(prisma)
   await fastify.register(jwt)
 
+  // The store first: its onReady hook (the migrations) comes before any that reads the database.
+  await fastify.register(store)
   await fastify.register(bodies)
   await fastify.register(passwords)
-  await fastify.register(audit)
-  await fastify.register(users)
+  await fastify.register(revocation)
+  await fastify.register(accounts)
   await fastify.register(csrf)
   await fastify.register(sessionCookies)
-  await fastify.register(revocation)
   await fastify.register(sessions)
   await fastify.register(authenticate)
   await fastify.register(passwordAttempts)
@@ -120,7 +119,7 @@ export function buildApp (config: Config, options: { logStream?: DestinationStre
     frameworkErrors,
     clientErrorHandler
   }).withTypeProvider<TypeBoxTypeProvider>()
-  // fp: the decorators (prisma, users, ...) are reachable from the returned instance, for tests.
+  // fp: the decorators (store, sessions, ...) are reachable from the returned instance, for tests.
   fastify.register(fp(app), { config })
   return fastify
 }

@@ -11,5 +11,5 @@ export const publicDir = fileURLToPath(new URL('./public/', here))
 export const compiledSchemas = fileURLToPath(new URL('./schemas.cjs', here))
 const extension = here.endsWith('.ts') ? '.ts' : '.js'
 export const passwordWorker = new URL(`./plugins/app/password-worker${extension}`, here)
-// Not in the bundle: tsc's output beside it (dist/db/), which loads the schema engine itself.
-export const migrateWorker = new URL(`./db/migrate-worker${extension}`, here)
+// Not in the bundle: tsc's output beside it (dist/store/), which loads the schema engine itself.
+export const migrateWorker = new URL(`./store/migrate-worker${extension}`, here)

@@ -2,7 +2,7 @@
 // SIGTERM/SIGINT.
 import closeWithGrace from 'close-with-grace'
 import { ConfigError, loadConfig, loadEnvFile, type Config } from './config.js'
-import { migrateEarly, migrationsSettled } from './db/migrate.js'
+import { migrateEarly, migrationsSettled } from './store/migrate.js'
 import { unsupportedNode } from './runtime.js'
 
 const unsupported = unsupportedNode()

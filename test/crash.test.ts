@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import Database from 'better-sqlite3'
 import t from 'tap'
 import { build, PASSWORD, refresh, tempDir, testEnv } from './helper.js'
-import { hashRefreshToken } from '../src/refresh-token.js'
+import { hashRefreshToken } from '../src/auth/refresh-token.js'
 import { listening, startServer } from './process.js'
 
 const post = async (base: string, path: string, body: unknown) => {

@@ -8,7 +8,7 @@ import type { Test } from 'tap'
 import type { DestinationStream } from 'pino'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
-import { migrate } from '../src/db/migrate.js'
+import { migrate } from '../src/store/migrate.js'
 
 export const TEST_SECRET = 'a-test-secret-of-more-than-thirty-two-bytes'
 export const PASSWORD = 'correct horse battery staple'
@@ -173,6 +173,6 @@ export class Browser {
 /** A registered user made admin, signed in through the token endpoint. */
 export async function signedInAdmin (app: App, user = newUser()) {
   const registered = await register(app, user)
-  await app.prisma.userRole.create({ data: { userId: registered.id, role: 'admin' } })
+  await app.store.prisma.userRole.create({ data: { userId: registered.id, role: 'admin' } })
   return { user: registered, tokens: await token(app, registered.username) as Tokens }
 }

@@ -90,8 +90,7 @@ if (!valid({ username, email, password })) {
 const app = buildApp({ ...config, LOG_LEVEL: 'error' })
 try {
   await app.ready()
-  const user = await app.users.create({ username, email, password, roles })
-  await app.audit.record({ type: 'user_created', userId: user.id, detail: { via: 'cli', roles: user.roles } })
+  const user = await app.accounts.register({ username, email, password, roles }, { via: 'cli' })
   console.log(JSON.stringify(toPublicUser(user)))
 } catch (err) {
   if (err instanceof HttpError) fail(`${err.code}: ${err.message}`)

@@ -17,7 +17,7 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     try {
-      await app.prisma.$queryRaw`SELECT 1`
+      await app.store.ping()
       return { status: 'ready' }
     } catch (err) {
       request.log.error({ err }, 'database unreachable')

@@ -21,6 +21,13 @@ export const AuditEventView = Type.Object({
 }, { title: 'Audit event' })
 export type AuditEventView = Static<typeof AuditEventView>
 
+/** An event of the trail as the admin API shows it. */
+export function toAuditEventView (event: { seq: number, at: Date, type: string, userId: string | null, actorId: string | null,
+  sessionId: string | null, ip: string | null, userAgent: string | null, detail: Record<string, unknown> | null }): AuditEventView {
+  const { seq, at, type, ...rest } = event
+  return { id: seq, at: at.toISOString(), type: type as AuditType, ...rest }
+}
+
 // As sessions and the audit trail store it: informational, bounded.
 export const MAX_USER_AGENT = 512
 

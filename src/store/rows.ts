@@ -1,12 +1,10 @@
-// Rows of SQLite as the raw statements read them, and the records they stand for. Prisma writes
-// dates as ISO text (the adapter's timestampFormat 'iso8601', pinned in plugins/external/prisma.ts)
-// and integers come back as BigInt (the adapter sets safe integers): a raw read must turn them
-// into what Prisma's own reads would have returned.
-import type { Session, User as PrismaUser } from '../generated/prisma/client.js'
+// SQLite's rows as the raw statements read them, turned into the store's records. Prisma writes
+// dates as ISO text (the adapter's timestampFormat 'iso8601', pinned in ./database.ts) and
+// integers come back as BigInt (the adapter sets safe integers).
+import type { Session, User } from './records.js'
 
-/** A user with the roles it holds, sorted. */
-export type User = PrismaUser & { roles: string[] }
-export type { Session }
+/** A time as Prisma writes it, and as raw statements must write and compare it (./adapter.ts). */
+export { isoText } from './adapter.js'
 
 export interface SessionRow extends Omit<Session, 'createdAt' | 'lastUsedAt' | 'expiresAt' | 'revokedAt'> {
   createdAt: string
@@ -15,11 +13,13 @@ export interface SessionRow extends Omit<Session, 'createdAt' | 'lastUsedAt' | '
   revokedAt: string | null
 }
 
+/** A user's row with its roles, space-separated, in one column. */
 export interface UserRow extends Omit<User, 'disabled' | 'passwordVersion' | 'createdAt' | 'updatedAt' | 'roles'> {
   disabled: bigint | number
   passwordVersion: bigint | number
   createdAt: string
   updatedAt: string
+  roles: string | null
 }
 
 export function toSession (row: SessionRow): Session {
@@ -32,13 +32,13 @@ export function toSession (row: SessionRow): Session {
   }
 }
 
-export function toUser (row: UserRow, roles: string[]): User {
+export function toUser (row: UserRow): User {
   return {
     ...row,
     disabled: Number(row.disabled) !== 0,
     passwordVersion: Number(row.passwordVersion),
     createdAt: new Date(row.createdAt),
     updatedAt: new Date(row.updatedAt),
-    roles
+    roles: row.roles === null ? [] : row.roles.split(' ')
   }
 }

@@ -17,7 +17,7 @@ t.test('GET /ready answers 200 when the database does, 503 when it cannot be rea
   t.same(ok.json(), { status: 'ready' })
 
   // The volume goes away: Prisma's next connection attempt has nothing to open.
-  await app.prisma.$disconnect()
+  await app.store.prisma.$disconnect()
   rmSync(dir, { recursive: true, force: true })
   const down = await app.inject('/ready')
   t.equal(down.statusCode, 503)

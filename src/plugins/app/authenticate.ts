@@ -22,17 +22,12 @@ declare module 'fastify' {
   interface FastifyInstance {
     authenticate: onRequestHookHandler
     /** The user of a valid access token that is not on the denylist; throws invalid_token otherwise. */
-    verifyAccessToken (token: string): AuthUser
+    verifyAccessToken (token: string, via: AuthUser['via']): AuthUser
   }
 }
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 const BEARER = /^Bearer\s/i
-
-/** True when the request brings its own bearer token, rather than the browser's cookie. */
-export function hasBearer (request: FastifyRequest): boolean {
-  return BEARER.test(request.headers.authorization ?? '')
-}
 
 const VERIFIED_CACHE_SIZE = 10_000
 // An HS256 signature: 32 bytes in base64url.
@@ -57,11 +52,12 @@ function isTokenError (err: unknown): boolean {
 export default fp(async function authenticate (app) {
   const { revocation } = app
   const ttl = app.config.ACCESS_TOKEN_TTL
-  // Signature → the token, its user, its iat, and the instant (ms) it stops being valid: exp, or
-  // iat + TTL if sooner. The user is frozen: every request with the token shares it.
-  const verified = new Map<string, { token: string, user: AuthUser, iat: number, until: number }>()
+  // Signature → the token, its user (as a bearer token and as a cookie), its iat, and the instant
+  // (ms) it stops being valid: exp, or iat + TTL if sooner. The users are frozen: every request
+  // with the token shares them.
+  const verified = new Map<string, { token: string, bearer: AuthUser, cookie: AuthUser, iat: number, until: number }>()
 
-  function verify (token: string): { user: AuthUser, iat: number } {
+  function verify (token: string): { bearer: AuthUser, cookie: AuthUser, iat: number } {
     // The last 43 characters of any token, without a scan for its last dot: only the whole
     // token can make a hit.
     const signature = token.slice(-SIGNATURE_CHARS)
@@ -80,22 +76,28 @@ export default fp(async function authenticate (app) {
     }
     // (fast-jwt has checked that exp is a number.) A token that fails here is not remembered.
     if (!ownClaims(claims)) throw new InvalidToken('The access token is invalid')
-    const user: AuthUser = Object.freeze({
+    const user = {
       id: claims.sub,
       sessionId: claims.sid,
       tokenId: claims.jti,
       scopes: Object.freeze(claims.scope.split(' ').filter(s => s !== '')),
       expiresAt: claims.exp
-    })
-    const entry = { token, user, iat: claims.iat, until: Math.min(claims.exp, claims.iat + ttl) * 1000 }
+    }
+    const entry = {
+      token,
+      bearer: Object.freeze({ ...user, via: 'bearer' as const }),
+      cookie: Object.freeze({ ...user, via: 'cookie' as const }),
+      iat: claims.iat,
+      until: Math.min(claims.exp, claims.iat + ttl) * 1000
+    }
     // Oldest out first, past 10,000 entries.
     if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value as string)
     verified.set(signature, entry)
     return entry
   }
 
-  function verifyAccessToken (token: string): AuthUser {
-    const { user, iat } = verify(token)
+  function verifyAccessToken (token: string, via: AuthUser['via']): AuthUser {
+    const { [via]: user, iat } = verify(token)
     if (revocation.isRevoked(user.tokenId, user.sessionId, iat)) throw new InvalidToken('The access token is invalid')
     return user
   }
@@ -114,7 +116,7 @@ export default fp(async function authenticate (app) {
       token = request.accessCookie()
       if (token === undefined) throw new Unauthorized()
     }
-    request.user = verifyAccessToken(token)
+    request.user = verifyAccessToken(token, bearer ? 'bearer' : 'cookie')
     // The cookie came by itself; only a request that shows it comes from our pages may change anything.
     if (UNSAFE.has(request.method) && !bearer) app.verifyCsrf(request, request.user.sessionId)
   }

@@ -7,16 +7,7 @@ import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { HttpError, InsufficientScope, RateLimited } from '../../errors.js'
-import { Prisma } from '../../generated/prisma/client.js'
-
-// SQLITE_BUSY after the busy timeout (through Prisma, or from the raw statements of a rotation,
-// which report extended codes such as SQLITE_BUSY_RECOVERY too):
-// another process held the write lock that long. Nothing was written and nothing acknowledged;
-// the client may retry.
-function databaseBusy (err: unknown): boolean {
-  return (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P1008') ||
-    String((err as { code?: unknown }).code).startsWith('SQLITE_BUSY')
-}
+import { databaseBusy } from '../../store/index.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -17,18 +17,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { RateLimited } from '../../errors.js'
 import { bounded, createSlidingWindow } from '../../auth/limits.js'
 import { cookieNames } from '../external/cookie.js'
-
-/** One request's password checks: take() before each comparison, succeeded() after a right one. */
-export interface PasswordAttempt {
-  /**
-   * Takes a slot for one comparison against the account (null when the login names none, and
-   * `login` keys the count). Throws rate_limited; release() when the password was right or the
-   * comparison did not happen.
-   */
-  take (accountId: string | null, login: string): { release (): void }
-  /** The password was right: from now on this device is known to the account. */
-  succeeded (accountId: string): void
-}
+import type { PasswordAttempt } from '../../auth/accounts.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

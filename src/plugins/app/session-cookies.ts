@@ -6,7 +6,7 @@ import fp from 'fastify-plugin'
 import type { FastifyRequest } from 'fastify'
 import type { CookieSerializeOptions } from '@fastify/cookie'
 import { cookieNames } from '../external/cookie.js'
-import type { IssuedTokens } from './sessions.js'
+import type { IssuedTokens } from '../../auth/sessions.js'
 import { toPublicUser } from '../../schemas/user.js'
 import type { BrowserSession } from '../../schemas/session.js'
 

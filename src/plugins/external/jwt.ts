@@ -21,6 +21,8 @@ export interface AuthUser {
   readonly scopes: readonly string[]
   /** Seconds since the epoch. */
   readonly expiresAt: number
+  /** How the token came: an Authorization header, or the browser's access cookie. */
+  readonly via: 'bearer' | 'cookie'
 }
 
 declare module '@fastify/jwt' {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ErrorReply } from '../../schemas/common.js'
 import { AuditPage, AuditQuery } from '../../schemas/admin.js'
+import { toAuditEventView } from '../../schemas/audit.js'
 
 const audit: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/audit', {
@@ -14,8 +15,8 @@ const audit: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request) => {
     const { limit, cursor, userId, actorId, type } = request.query
-    const { events, next } = await app.audit.list({ limit, before: cursor, userId, actorId, type })
-    return { events, nextCursor: next }
+    const { events, next } = await app.admin.audit({ limit, before: cursor, userId, actorId, type })
+    return { events: events.map(toAuditEventView), nextCursor: next }
   })
 }
 

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import { ErrorReply, NoContent } from '../../schemas/common.js'
-import { UserChange, UserDetail, UserId, UserPage, UserQuery, AdminUser } from '../../schemas/admin.js'
+import { UserChange, UserDetail, UserId, UserPage, UserQuery, AdminUser, toAdminUser } from '../../schemas/admin.js'
 import { toSessionView } from '../../schemas/session.js'
 import { clientOf } from '../../schemas/audit.js'
 
@@ -19,7 +19,10 @@ const users: FastifyPluginAsyncTypebox = async (app) => {
       querystring: UserQuery,
       response: { 200: UserPage, ...errors }
     }
-  }, async (request) => app.admin.list(request.query))
+  }, async (request) => {
+    const { users, nextCursor } = await app.admin.list(request.query)
+    return { users: users.map(toAdminUser), nextCursor }
+  })
 
   app.get('/users/:id', {
     onRequest: app.authenticate,
@@ -32,7 +35,7 @@ const users: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request) => {
     const { user, sessions } = await app.admin.get(request.params.id)
-    return { user, sessions: sessions.map(session => toSessionView(session, request.user.sessionId)) }
+    return { user: toAdminUser(user), sessions: sessions.map(session => toSessionView(session, request.user.sessionId)) }
   })
 
   app.patch('/users/:id', {
@@ -46,7 +49,7 @@ const users: FastifyPluginAsyncTypebox = async (app) => {
       body: UserChange,
       response: { 200: AdminUser, 404: ErrorReply, 409: ErrorReply, ...errors }
     }
-  }, async (request) => app.admin.update(actor(request), request.params.id, request.body))
+  }, async (request) => toAdminUser(await app.admin.update(actor(request), request.params.id, request.body)))
 
   app.delete('/users/:id', {
     onRequest: app.authenticate,

@@ -21,7 +21,7 @@ const csrf: FastifyPluginAsyncTypebox = async (app) => {
     let session: string | null = null
     const accessToken = request.accessCookie()
     try {
-      if (accessToken !== undefined) session = app.verifyAccessToken(accessToken).sessionId
+      if (accessToken !== undefined) session = app.verifyAccessToken(accessToken, 'cookie').sessionId
     } catch {
       // An expired or revoked access cookie: the refresh cookie may still name the session.
     }

@@ -24,19 +24,12 @@ const me: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request) => {
     const { id, sessionId, scopes } = request.user
-    const [user, session] = await Promise.all([
-      app.users.findById(id),
-      app.sessions.get(sessionId)
-    ])
-    // The denylist already refuses revoked sessions' tokens; the database has the last word.
-    if (user === null || user.disabled || session === null || session.userId !== id ||
-      session.revokedAt !== null || session.expiresAt.getTime() <= Date.now()) {
-      throw new InvalidToken('The access token no longer matches an account')
-    }
+    const signedIn = await app.sessions.signedIn(id, sessionId)
+    if (signedIn === null) throw new InvalidToken('The access token no longer matches an account')
     return {
-      user: toPublicUser(user),
+      user: toPublicUser(signedIn.user),
       scopes: [...scopes],
-      session: toSessionView(session, sessionId)
+      session: toSessionView(signedIn.session, sessionId)
     }
   })
 }

@@ -14,16 +14,8 @@ const password: FastifyPluginAsyncTypebox = async (app) => {
       response: { 204: NoContent, 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 429: ErrorReply }
     }
   }, async (request, reply) => {
-    const { id, sessionId } = request.user
     const attempt = await app.passwordAttempt(request)
-    // The other sessions end in the transaction that writes the new password, and the event is
-    // recorded in it: a login checked against the old password cannot open a session after it.
-    const ended = await app.users.changePassword(id, request.body.currentPassword, request.body.newPassword, attempt, async tx => {
-      const entries = await app.sessions.revokeUserSessions(tx, id, sessionId)
-      await app.audit.record({ type: 'password_changed', userId: id, sessionId, ...clientOf(request), detail: { sessionsEnded: entries.length } }, tx)
-      return entries
-    })
-    app.revocation.remember(ended)
+    await app.accounts.changePassword(request.user, request.body.currentPassword, request.body.newPassword, attempt, clientOf(request))
     return reply.code(204).send(null)
   })
 }

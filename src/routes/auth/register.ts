@@ -19,8 +19,7 @@ const register: FastifyPluginAsyncTypebox = async (app) => {
       }
     }
   }, async (request, reply) => {
-    const user = await app.users.create(request.body)
-    await app.audit.record({ type: 'user_created', userId: user.id, ...clientOf(request), detail: { via: 'register', roles: user.roles } })
+    const user = await app.accounts.register(request.body, { via: 'register', ...clientOf(request) })
     return reply.code(201).send(toPublicUser(user))
   })
 }

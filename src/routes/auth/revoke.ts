@@ -5,7 +5,6 @@ import { formsOnly } from '../../plugins/app/bodies.js'
 import { Type } from '@sinclair/typebox'
 import { OAuthErrorReply } from '../../schemas/common.js'
 import { InvalidRequest } from '../../errors.js'
-import type { AccessTokenPayload } from '../../plugins/external/jwt.js'
 import { clientOf } from '../../schemas/audit.js'
 
 const RevokeRequest = Type.Object({
@@ -15,26 +14,6 @@ const RevokeRequest = Type.Object({
 
 const revoke: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(formsOnly)
-
-  type Revoked = { type: 'logout' | 'token_revoked', userId: string, sessionId: string } | null
-
-  // Only a token that verifies is ours to deny; an expired one is already dead.
-  async function revokeAccessToken (token: string): Promise<Revoked> {
-    let claims: AccessTokenPayload & { exp: number }
-    try {
-      claims = app.jwt.verify(token)
-    } catch {
-      return null
-    }
-    await app.sessions.revokeAccessToken({ jti: claims.jti, exp: claims.exp })
-    return { type: 'token_revoked', userId: claims.sub, sessionId: claims.sid }
-  }
-
-  // A refresh token's revocation ends its session: an API client's logout.
-  async function revokeRefreshToken (token: string): Promise<Revoked> {
-    const session = await app.sessions.revokeRefreshToken(token)
-    return session === null ? null : { type: 'logout', ...session }
-  }
 
   app.post('/revoke', {
     config: { oauthErrors: true },
@@ -49,15 +28,7 @@ const revoke: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     const { token, token_type_hint: hint } = request.body
     if (token === undefined || token === '') throw new InvalidRequest('token is required')
-    // The hint only says which kind to try first (§2.1); an unknown hint is ignored.
-    const accessFirst = hint === 'access_token' || (hint !== 'refresh_token' && token.split('.').length === 3)
-    const attempts = accessFirst ? [revokeAccessToken, revokeRefreshToken] : [revokeRefreshToken, revokeAccessToken]
-    for (const attempt of attempts) {
-      const revoked = await attempt(token)
-      if (revoked === null) continue
-      await app.audit.record({ ...revoked, ...clientOf(request), detail: { via: 'revoke' } })
-      break
-    }
+    await app.sessions.revoke(token, hint, clientOf(request))
     return {}
   })
 }

@@ -31,8 +31,7 @@ const sessions: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     // Another user's session is as unknown as one that never existed.
-    if (!await app.sessions.end(request.user.id, request.params.id)) throw new NotFound('No such live session')
-    await app.audit.record({ type: 'session_ended', userId: request.user.id, sessionId: request.params.id, ...clientOf(request) })
+    if (!await app.sessions.end(request.user, request.params.id, clientOf(request))) throw new NotFound('No such live session')
     return reply.code(204).send(null)
   })
 }

@@ -24,7 +24,7 @@ t.test('prototype poisoning keys are a 400', async t => {
     t.equal(res.statusCode, 400, field)
     t.same(res.json(), { error: 'invalid_request', error_description: `A form field may not be called ${field}` })
   }
-  t.equal(await app.prisma.user.count(), 0)
+  t.equal(await app.store.prisma.user.count(), 0)
   t.equal(({} as Record<string, unknown>).roles, undefined, 'nothing was polluted')
 })
 

@@ -91,7 +91,7 @@ t.test('no state changes on GET', async t => {
     t.equal((await browser.request('GET', path)).statusCode, 404, path)
   }
   t.equal(await statusWith(app, access), 200)
-  t.equal(await app.prisma.deniedToken.count(), 0)
+  t.equal(await app.store.prisma.deniedToken.count(), 0)
 })
 
 t.test('behind a TLS-terminating proxy, TRUST_PROXY lets the service know its own https origin', async t => {
@@ -104,7 +104,7 @@ t.test('behind a TLS-terminating proxy, TRUST_PROXY lets the service know its ow
     const res = await browser.request('POST', '/auth/login', { payload: { username: user.username, password: user.password }, headers: proxied })
     t.equal(res.statusCode, expected, `TRUST_PROXY=${trust}`)
     if (expected === 200) {
-      const session = await app.prisma.session.findFirstOrThrow()
+      const session = await app.store.prisma.session.findFirstOrThrow()
       t.equal(session.ip, '203.0.113.9', 'and the client address is the forwarded one')
     }
   }

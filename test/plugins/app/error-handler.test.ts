@@ -7,7 +7,7 @@ t.test('a fault is a 500 that says nothing; the log keeps the cause under the re
   const logStream = new Writable({ write (chunk, _enc, done) { lines.push(...String(chunk).split('\n').filter(Boolean).map(l => JSON.parse(l))); done() } })
   const app = await build(t, { LOG_LEVEL: 'info' }, { logStream })
   const user = await register(app)
-  await app.prisma.$executeRawUnsafe('DROP TABLE "RefreshToken"')
+  await app.store.prisma.$executeRawUnsafe('DROP TABLE "RefreshToken"')
 
   const res = await app.inject({
     method: 'POST',
@@ -36,7 +36,7 @@ t.test('a body over 16 KiB is a 413 in the route\'s error shape', async t => {
   t.equal(token.statusCode, 413)
   t.equal(token.json().error, 'payload_too_large')
   t.type(token.json().error_description, 'string')
-  t.equal(await app.prisma.user.count(), 0)
+  t.equal(await app.store.prisma.user.count(), 0)
 })
 
 t.test('a URL that cannot be decoded is a 400 in the usual shape, not a framework message', async t => {

@@ -79,7 +79,7 @@ t.test('registrations and unknown routes are limited per IP', async t => {
   t.equal(third.statusCode, 429)
   t.equal(third.json().error, 'rate_limited')
   t.ok(third.headers['retry-after'])
-  t.equal(await app.prisma.user.count(), 2)
+  t.equal(await app.store.prisma.user.count(), 2)
 
   for (let i = 0; i < 3; i++) t.equal((await app.inject(`/probe-${i}`)).statusCode, 404)
   const probing = await app.inject('/probe-more')

@@ -83,7 +83,7 @@ t.test('a hash made at a lower cost is upgraded at the next successful login', a
   await before.close()
 
   const after = await build(t, { BCRYPT_ROUNDS: '5' }, { dir })
-  const hash = async () => (await after.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).passwordHash
+  const hash = async () => (await after.store.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).passwordHash
   t.match(await hash(), /^\$2b\$04\$/)
   t.equal((await after.inject({ method: 'POST', url: '/auth/token', payload: { username: user.username, password: 'wrong password' } })).statusCode, 400)
   t.match(await hash(), /^\$2b\$04\$/, 'not on a failed one')

@@ -60,22 +60,22 @@ t.test('purge removes what has expired and keeps what still covers a live token'
   const liveSid = decodeJwt(live.tokens.access_token).payload.sid
   const goneSid = decodeJwt(gone.tokens.access_token).payload.sid
 
-  await app.prisma.deniedToken.createMany({
+  await app.store.prisma.deniedToken.createMany({
     data: [
       { kind: 'jti', value: 'expired-jti', expiresAt: past },
       { kind: 'jti', value: 'live-jti', expiresAt: new Date(Date.now() + 60_000) }
     ]
   })
   // A session revoked longer ago than the access TTL can have no live access token left.
-  await app.prisma.session.update({ where: { id: goneSid }, data: { revokedAt: new Date(Date.now() - 901_000) } })
-  await app.prisma.refreshToken.create({ data: { hash: 'expired-hash', sessionId: liveSid, expiresAt: past } })
+  await app.store.prisma.session.update({ where: { id: goneSid }, data: { revokedAt: new Date(Date.now() - 901_000) } })
+  await app.store.prisma.refreshToken.create({ data: { hash: 'expired-hash', sessionId: liveSid, expiresAt: past } })
 
   const removed = await app.revocation.purge()
   t.equal(removed, 3, 'one denylist entry, one refresh token, one session (its own refresh token goes by cascade)')
-  t.equal(await app.prisma.refreshToken.count({ where: { sessionId: goneSid } }), 0)
-  t.same((await app.prisma.deniedToken.findMany()).map(d => d.value), ['live-jti'])
-  t.equal(await app.prisma.session.count({ where: { id: goneSid } }), 0)
-  t.equal(await app.prisma.refreshToken.count({ where: { hash: 'expired-hash' } }), 0)
+  t.equal(await app.store.prisma.refreshToken.count({ where: { sessionId: goneSid } }), 0)
+  t.same((await app.store.prisma.deniedToken.findMany()).map(d => d.value), ['live-jti'])
+  t.equal(await app.store.prisma.session.count({ where: { id: goneSid } }), 0)
+  t.equal(await app.store.prisma.refreshToken.count({ where: { hash: 'expired-hash' } }), 0)
   t.equal(await statusWith(app, live.tokens.access_token), 200)
   t.equal((await refresh(app, live.tokens.refresh_token)).statusCode, 200)
 })

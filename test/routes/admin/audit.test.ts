@@ -39,7 +39,7 @@ t.test('every security event is in the audit trail, with its time, user, session
   await send('POST', `/admin/users/${user.id}/sessions/revoke`, a)
   await send('DELETE', `/admin/users/${user.id}`, a)
 
-  const rows = await app.prisma.auditEvent.findMany({ where: { OR: [{ userId: user.id }, { userId: null }] }, orderBy: { seq: 'asc' } })
+  const rows = await app.store.prisma.auditEvent.findMany({ where: { OR: [{ userId: user.id }, { userId: null }] }, orderBy: { seq: 'asc' } })
   const types = rows.map(r => r.type)
   t.same(types, [
     'user_created', 'login_succeeded', 'login_failed', 'login_failed', 'login_succeeded', 'refresh_reuse_detected',
@@ -57,7 +57,7 @@ t.test('every security event is in the audit trail, with its time, user, session
   t.same(JSON.parse(byType('roles_changed')[0].detail as string), { from: ['user'], to: ['admin', 'user'] })
   t.ok(rows.every(r => r.at instanceof Date && Date.now() - r.at.getTime() < 60_000))
 
-  const everything = JSON.stringify(await app.prisma.auditEvent.findMany())
+  const everything = JSON.stringify(await app.store.prisma.auditEvent.findMany())
   for (const secret of [PASSWORD, 'a wrong password typed', 'another secret guess', 'the new passphrase', 'someone-who-does-not-exist',
     login.access_token, login.refresh_token, second.access_token, ...browser.jar.values()]) {
     t.notOk(everything.includes(secret), `no ${secret.slice(0, 14)}… in the audit trail`)
@@ -105,18 +105,18 @@ t.test('what the first audit review found missing', async t => {
 
   const wrongScope = await app.inject({ method: 'POST', url: '/auth/token', payload: { username: user.username, password: PASSWORD, scope: 'users:write' } })
   t.equal(wrongScope.json().error, 'invalid_scope')
-  const failed = await app.prisma.auditEvent.findFirstOrThrow({ where: { type: 'login_failed', userId: user.id } })
+  const failed = await app.store.prisma.auditEvent.findFirstOrThrow({ where: { type: 'login_failed', userId: user.id } })
   t.same(JSON.parse(failed.detail as string), { via: 'api', reason: 'invalid_scope' }, 'a right password with a wrong scope is on record')
 
   const issued = await token(app, user.username)
   await app.inject({ method: 'POST', url: '/auth/revoke', payload: { token: issued.access_token } })
   await app.inject({ method: 'POST', url: '/auth/revoke', payload: { token: issued.refresh_token } })
-  const revocations = await app.prisma.auditEvent.findMany({ where: { userId: user.id, type: { in: ['token_revoked', 'logout'] } }, orderBy: { seq: 'asc' } })
+  const revocations = await app.store.prisma.auditEvent.findMany({ where: { userId: user.id, type: { in: ['token_revoked', 'logout'] } }, orderBy: { seq: 'asc' } })
   t.same(revocations.map(e => e.type), ['token_revoked', 'logout'])
   t.ok(revocations.every(e => e.sessionId === decodeJwt(issued.access_token).payload.sid))
 
   await app.inject({ method: 'PATCH', url: `/admin/users/${user.id}`, headers: bearer(admin.tokens.access_token), payload: { disabled: true } })
-  const disabled = await app.prisma.auditEvent.findFirstOrThrow({ where: { type: 'user_disabled' } })
+  const disabled = await app.store.prisma.auditEvent.findFirstOrThrow({ where: { type: 'user_disabled' } })
   t.equal(disabled.sessionId, decodeJwt(admin.tokens.access_token).payload.sid, 'an admin action names the admin\'s session')
   t.equal(disabled.actorId, admin.user.id)
 

@@ -30,7 +30,7 @@ t.test('GET /admin/users: pages with a cursor, filters by prefix, role and disab
   const app = await build(t)
   const admin = await signedInAdmin(app, newUser({ username: 'zadmin', email: 'zadmin@example.com' }))
   for (let i = 0; i < 7; i++) await register(app, newUser({ username: `page${i}`, email: `page${i}@corp.example` }))
-  await app.prisma.user.updateMany({ where: { username: { in: ['page1', 'page4'] } }, data: { disabled: true } })
+  await app.store.prisma.user.updateMany({ where: { username: { in: ['page1', 'page4'] } }, data: { disabled: true } })
 
   const seen: string[] = []
   let cursor: string | null = null
@@ -119,7 +119,7 @@ t.test('the last enabled admin cannot lose the role, be disabled or deleted', as
     t.equal(res.statusCode, 409, `${method} ${JSON.stringify(payload)}`)
     t.same(res.json(), { error: 'last_admin', message: 'This would leave no enabled admin' })
   }
-  const row = await app.prisma.user.findUniqueOrThrow({ where: { id: user.id }, include: { roles: true } })
+  const row = await app.store.prisma.user.findUniqueOrThrow({ where: { id: user.id }, include: { roles: true } })
   t.equal(row.disabled, false)
   t.same(row.roles.map(r => r.role).sort(), ['admin', 'user'])
 
@@ -135,9 +135,9 @@ t.test('DELETE removes the user and everything of theirs; their tokens die at on
   const res = await as(app, admin.tokens.access_token, 'DELETE', `/admin/users/${user.id}`)
   t.equal(res.statusCode, 204)
   t.equal(await statusWith(app, tokens.access_token), 401)
-  t.equal(await app.prisma.user.count({ where: { id: user.id } }), 0)
-  t.equal(await app.prisma.session.count({ where: { userId: user.id } }), 0)
-  t.ok(await app.prisma.deniedToken.count({ where: { value: decodeJwt(tokens.access_token).payload.sid } }), 'the session id stays denied')
+  t.equal(await app.store.prisma.user.count({ where: { id: user.id } }), 0)
+  t.equal(await app.store.prisma.session.count({ where: { userId: user.id } }), 0)
+  t.ok(await app.store.prisma.deniedToken.count({ where: { value: decodeJwt(tokens.access_token).payload.sid } }), 'the session id stays denied')
   t.equal((await as(app, admin.tokens.access_token, 'DELETE', `/admin/users/${user.id}`)).statusCode, 404)
 })
 
@@ -181,7 +181,7 @@ t.test('a demoted admin\'s live token loses its admin powers at once; the next r
   t.equal(next.json().scope, 'profile')
   t.equal(await statusWith(app, next.json().access_token, '/auth/me'), 200, 'its new token works at once')
   t.equal((await as(app, next.json().access_token, 'GET', '/admin/users')).statusCode, 403)
-  t.same((await app.prisma.user.findUniqueOrThrow({ where: { id: demoted.user.id }, include: { roles: true } })).roles.map(r => r.role), ['user'])
+  t.same((await app.store.prisma.user.findUniqueOrThrow({ where: { id: demoted.user.id }, include: { roles: true } })).roles.map(r => r.role), ['user'])
 })
 
 t.test('a login racing a disable never leaves a live session behind', async t => {
@@ -195,7 +195,7 @@ t.test('a login racing a disable never leaves a live session behind', async t =>
     ])
     if (login.statusCode === 200) t.equal(await statusWith(app, login.json().access_token), 401, 'a token issued first is revoked')
     else t.equal(login.json().error, 'invalid_grant')
-    t.equal(await app.prisma.session.count({ where: { userId: user.id, revokedAt: null } }), 0)
+    t.equal(await app.store.prisma.session.count({ where: { userId: user.id, revokedAt: null } }), 0)
   }
 })
 

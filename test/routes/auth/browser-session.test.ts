@@ -57,7 +57,7 @@ t.test('a dead refresh cookie: 400 invalid_grant and the cookies are cleared', a
   const user = await register(app)
   const browser = new Browser(app)
   await browser.login(user.username)
-  await app.prisma.session.updateMany({ data: { revokedAt: new Date() } })
+  await app.store.prisma.session.updateMany({ data: { revokedAt: new Date() } })
   const res = await browser.request('POST', '/auth/refresh', { payload: {} })
   t.equal(res.statusCode, 400)
   t.equal(res.json().error, 'invalid_grant')
@@ -84,7 +84,7 @@ t.test('logout revokes the session and clears both cookies with their names, pat
   t.equal(await statusWith(app, access), 401, 'the access token is dead, not just forgotten')
   const replay = await app.inject({ method: 'POST', url: '/auth/refresh', payload: { refresh_token: refresh } })
   t.equal(replay.statusCode, 400)
-  t.ok((await app.prisma.session.findUniqueOrThrow({ where: { id: decodeJwt(access).payload.sid } })).revokedAt)
+  t.ok((await app.store.prisma.session.findUniqueOrThrow({ where: { id: decodeJwt(access).payload.sid } })).revokedAt)
   t.equal((await browser.request('GET', '/auth/me')).statusCode, 401, 'the browser is signed out')
 })
 

@@ -44,7 +44,7 @@ t.test('bad credentials: 401, the same reply for an unknown user and a wrong pas
   }
   t.equal(replies[0], replies[1])
   t.same(JSON.parse(replies[0]), { error: 'invalid_credentials', message: 'Invalid username or password' })
-  t.equal(await app.prisma.session.count(), 0)
+  t.equal(await app.store.prisma.session.count(), 0)
 })
 
 t.test('login CSRF: the login needs an allowed origin and a token from the same browser', async t => {
@@ -70,7 +70,7 @@ t.test('login CSRF: the login needs an allowed origin and a token from the same 
     t.equal(res.statusCode, 403, name)
     t.equal(res.json().error, 'csrf_rejected', name)
   }
-  t.equal(await app.prisma.session.count(), 0, 'no session was opened')
+  t.equal(await app.store.prisma.session.count(), 0, 'no session was opened')
 
   const sameOriginNoHeader = new Browser(app)
   await sameOriginNoHeader.request('GET', '/auth/csrf')

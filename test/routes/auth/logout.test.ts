@@ -14,8 +14,8 @@ t.test('logout ends this session at once: the same access token is refused on th
   t.equal((await refresh(app, tokens.refresh_token)).statusCode, 400, 'its refresh token is dead')
   t.equal(await statusWith(app, otherDevice.access_token), 200, 'another session of the same user lives on')
 
-  t.ok((await app.prisma.session.findUniqueOrThrow({ where: { id: sid } })).revokedAt)
-  const denied = await app.prisma.deniedToken.findMany({ orderBy: { kind: 'asc' } })
+  t.ok((await app.store.prisma.session.findUniqueOrThrow({ where: { id: sid } })).revokedAt)
+  const denied = await app.store.prisma.deniedToken.findMany({ orderBy: { kind: 'asc' } })
   t.same(denied.map(d => [d.kind, d.value]), [['jti', jti], ['sid', sid]])
   const exp = decodeJwt(tokens.access_token).payload.exp * 1000
   t.ok(denied[0].expiresAt.getTime() >= exp, 'kept until the token would have expired')
@@ -37,7 +37,7 @@ t.test('logout-all ends every session of the user, and only theirs', async t => 
     t.equal(await statusWith(app, issued.access_token), 401)
     t.equal((await refresh(app, issued.refresh_token)).statusCode, 400)
   }
-  t.equal(await app.prisma.session.count({ where: { userId: user.id, revokedAt: null } }), 0)
+  t.equal(await app.store.prisma.session.count({ where: { userId: user.id, revokedAt: null } }), 0)
   t.equal(await statusWith(app, stranger.tokens.access_token), 200)
   t.equal((await refresh(app, stranger.tokens.refresh_token)).statusCode, 200)
 })

@@ -11,7 +11,7 @@ t.test('GET /auth/me: the user, the token\'s scopes and its session', async t =>
   const sid = decodeJwt(issued.access_token).payload.sid
   t.match(body, { user: { id: user.id, username: user.username, email: user.email, roles: ['user'] }, scopes: ['profile'], session: { id: sid } })
   t.notOk('passwordHash' in body.user)
-  const session = await app.prisma.session.findUniqueOrThrow({ where: { id: sid } })
+  const session = await app.store.prisma.session.findUniqueOrThrow({ where: { id: sid } })
   t.equal(body.session.createdAt, session.createdAt.toISOString())
   t.equal(body.session.expiresAt, session.expiresAt.toISOString())
 })
@@ -33,7 +33,7 @@ t.test('a signed token whose account is gone or disabled is refused', async t =>
   const app = await build(t)
   const gone = await register(app)
   const goneToken = await token(app, gone.username)
-  await app.prisma.user.delete({ where: { id: gone.id } })
+  await app.store.prisma.user.delete({ where: { id: gone.id } })
   const res = await app.inject({ url: '/auth/me', headers: bearer(goneToken.access_token) })
   t.equal(res.statusCode, 401)
   t.equal(res.json().error, 'invalid_token')
@@ -41,12 +41,12 @@ t.test('a signed token whose account is gone or disabled is refused', async t =>
 
   const other = await register(app)
   const otherToken = await token(app, other.username)
-  await app.prisma.session.update({ where: { id: decodeJwt(otherToken.access_token).payload.sid }, data: { expiresAt: new Date(Date.now() - 1000) } })
+  await app.store.prisma.session.update({ where: { id: decodeJwt(otherToken.access_token).payload.sid }, data: { expiresAt: new Date(Date.now() - 1000) } })
   t.equal((await app.inject({ url: '/auth/me', headers: bearer(otherToken.access_token) })).statusCode, 401, 'the session has ended')
 
   const disabled = await register(app)
   const disabledToken = await token(app, disabled.username)
-  await app.prisma.user.update({ where: { id: disabled.id }, data: { disabled: true } })
+  await app.store.prisma.user.update({ where: { id: disabled.id }, data: { disabled: true } })
   t.equal((await app.inject({ url: '/auth/me', headers: bearer(disabledToken.access_token) })).statusCode, 401)
 })
 

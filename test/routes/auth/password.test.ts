@@ -27,7 +27,7 @@ t.test('a wrong current password or a bad new one changes nothing', async t => {
   const app = await build(t)
   const { user, tokens } = await signedIn(app)
   const other = await token(app, user.username)
-  const hash = (await app.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).passwordHash
+  const hash = (await app.store.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).passwordHash
 
   const wrong = await change(app, tokens.access_token, { currentPassword: 'not my password', newPassword: 'whatever it is now' })
   t.equal(wrong.statusCode, 400)
@@ -39,7 +39,7 @@ t.test('a wrong current password or a bad new one changes nothing', async t => {
   const extra = await change(app, tokens.access_token, { currentPassword: PASSWORD, newPassword: 'long enough one', user: 'x' })
   t.equal(extra.json().error, 'invalid_request')
 
-  t.equal((await app.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).passwordHash, hash)
+  t.equal((await app.store.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).passwordHash, hash)
   t.equal(await statusWith(app, other.access_token), 200, 'no session ended')
   t.equal((await app.inject({ method: 'POST', url: '/auth/password', payload: { currentPassword: PASSWORD, newPassword: 'long enough one' } })).statusCode, 401)
 })
@@ -84,7 +84,7 @@ t.test('a login checked against the old password while it changes opens no sessi
   const login = await loginAcrossChange(t, app, user.username, tokens.access_token, 'a brand new passphrase')
   t.equal(login.statusCode, 400)
   t.equal(login.json().error, 'invalid_grant')
-  const live = await app.prisma.session.findMany({ where: { userId: user.id, revokedAt: null } })
+  const live = await app.store.prisma.session.findMany({ where: { userId: user.id, revokedAt: null } })
   t.same(live.map(session => session.id), [decodeJwt(tokens.access_token).payload.sid], 'only the session that changed it lives')
   const listed = await app.inject({ url: '/auth/sessions', headers: bearer(tokens.access_token) })
   t.equal(listed.json().sessions.length, 1)
@@ -95,10 +95,10 @@ t.test('a hash upgrade in flight cannot write the old password back over a new o
   const app = await build(t, { BCRYPT_ROUNDS: '5' })
   const { user, tokens } = await signedIn(app)
   const hash = await bcrypt.hash(PASSWORD, 4)
-  await app.prisma.user.update({ where: { id: user.id }, data: { passwordHash: hash } })
+  await app.store.prisma.user.update({ where: { id: user.id }, data: { passwordHash: hash } })
   const newPassword = 'a brand new passphrase'
   t.equal((await loginAcrossChange(t, app, user.username, tokens.access_token, newPassword)).statusCode, 400)
-  const stored = (await app.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).passwordHash
+  const stored = (await app.store.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).passwordHash
   t.ok(await bcrypt.compare(newPassword, stored), 'the new password is what is stored')
   t.equal((await app.inject({ method: 'POST', url: '/auth/token', payload: { username: user.username, password: PASSWORD } })).statusCode, 400, 'the old one does not log in')
 
@@ -116,6 +116,6 @@ t.test('two changes at once from the same current password: one wins, the other 
   ])
   t.same([a.statusCode, b.statusCode].sort(), [204, 400])
   const winner = a.statusCode === 204 ? 'first new passphrase' : 'second new passphrase'
-  t.ok(await bcrypt.compare(winner, (await app.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).passwordHash), 'the one answered 204 is stored')
-  t.equal((await app.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).passwordVersion, 1)
+  t.ok(await bcrypt.compare(winner, (await app.store.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).passwordHash), 'the one answered 204 is stored')
+  t.equal((await app.store.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).passwordVersion, 1)
 })

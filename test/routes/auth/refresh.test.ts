@@ -17,14 +17,14 @@ t.test('a refresh rotates: new access token, next refresh token, the old one use
   t.not(after.jti, before.jti)
   t.equal(await statusWith(app, next.access_token), 200)
 
-  const rows = await app.prisma.refreshToken.findMany({ where: { sessionId: before.sid }, orderBy: { createdAt: 'asc' } })
+  const rows = await app.store.prisma.refreshToken.findMany({ where: { sessionId: before.sid }, orderBy: { createdAt: 'asc' } })
   t.equal(rows.length, 2)
   t.ok(rows[0].usedAt, 'the first token is used up')
   t.equal(rows[1].usedAt, null)
   const stored = JSON.stringify(rows)
   t.notOk(stored.includes(tokens.refresh_token) || stored.includes(next.refresh_token), 'no token in clear in the database')
 
-  const session = await app.prisma.session.findUniqueOrThrow({ where: { id: before.sid } })
+  const session = await app.store.prisma.session.findUniqueOrThrow({ where: { id: before.sid } })
   t.ok(session.lastUsedAt.getTime() > session.createdAt.getTime() - 1)
 })
 
@@ -53,7 +53,7 @@ t.test('inside the grace window a second use succeeds, with the very same next t
   t.equal(retry.json().refresh_token, first.refresh_token, 'one chain, not two')
   t.equal(await statusWith(app, retry.json().access_token), 200)
   const sid = decodeJwt(first.access_token).payload.sid
-  t.equal(await app.prisma.refreshToken.count({ where: { sessionId: sid, usedAt: null } }), 1)
+  t.equal(await app.store.prisma.refreshToken.count({ where: { sessionId: sid, usedAt: null } }), 1)
   t.equal((await refresh(app, first.refresh_token)).statusCode, 200, 'and the chain goes on')
 })
 
@@ -65,10 +65,10 @@ t.test('20 parallel refreshes with one token: all answered, one next token, the 
   const nexts = new Set(replies.map(r => r.json().refresh_token))
   t.equal(nexts.size, 1, 'every reply carries the same next token')
   const sid = decodeJwt(tokens.access_token).payload.sid
-  const rows = await app.prisma.refreshToken.findMany({ where: { sessionId: sid } })
+  const rows = await app.store.prisma.refreshToken.findMany({ where: { sessionId: sid } })
   t.equal(rows.length, 2)
   t.equal(rows.filter(r => r.usedAt === null).length, 1)
-  t.equal((await app.prisma.session.findUniqueOrThrow({ where: { id: sid } })).revokedAt, null)
+  t.equal((await app.store.prisma.session.findUniqueOrThrow({ where: { id: sid } })).revokedAt, null)
   t.equal((await refresh(app, [...nexts][0])).statusCode, 200)
 })
 
@@ -85,8 +85,8 @@ t.test('a reuse after the grace window ends the whole session at once', async t 
   t.same(replay.json(), { error: 'invalid_grant', message: 'The refresh token is invalid' })
 
   const sid = decodeJwt(tokens.access_token).payload.sid
-  t.ok((await app.prisma.session.findUniqueOrThrow({ where: { id: sid } })).revokedAt, 'the session is revoked')
-  t.ok(await app.prisma.deniedToken.findUnique({ where: { kind_value: { kind: 'sid', value: sid } } }), 'its id is denied')
+  t.ok((await app.store.prisma.session.findUniqueOrThrow({ where: { id: sid } })).revokedAt, 'the session is revoked')
+  t.ok(await app.store.prisma.deniedToken.findUnique({ where: { kind_value: { kind: 'sid', value: sid } } }), 'its id is denied')
   t.equal(await statusWith(app, next.access_token), 401, 'the live access token is refused on its next request')
   t.equal(await statusWith(app, tokens.access_token), 401)
   t.equal((await refresh(app, next.refresh_token)).statusCode, 400, 'the legitimate next token is dead too')
@@ -104,14 +104,14 @@ t.test('type confusion, unknown, expired, revoked and disabled: invalid_grant or
   t.equal((await refresh(app, 'A'.repeat(43))).json().error, 'invalid_grant', 'unknown')
 
   const expired = await token(app, user.username)
-  await app.prisma.refreshToken.updateMany({ where: { session: { id: decodeJwt(expired.access_token).payload.sid } }, data: { expiresAt: new Date(Date.now() - 1000) } })
+  await app.store.prisma.refreshToken.updateMany({ where: { session: { id: decodeJwt(expired.access_token).payload.sid } }, data: { expiresAt: new Date(Date.now() - 1000) } })
   t.equal((await refresh(app, expired.refresh_token)).statusCode, 400, 'expired')
 
   const ended = await token(app, user.username)
-  await app.prisma.session.update({ where: { id: decodeJwt(ended.access_token).payload.sid }, data: { expiresAt: new Date(Date.now() - 1000) } })
+  await app.store.prisma.session.update({ where: { id: decodeJwt(ended.access_token).payload.sid }, data: { expiresAt: new Date(Date.now() - 1000) } })
   t.equal((await refresh(app, ended.refresh_token)).statusCode, 400, 'the session reached its absolute lifetime')
 
-  await app.prisma.user.update({ where: { id: user.id }, data: { disabled: true } })
+  await app.store.prisma.user.update({ where: { id: user.id }, data: { disabled: true } })
   t.equal((await refresh(app, tokens.refresh_token)).json().error, 'invalid_grant', 'disabled user')
 
   for (const payload of [{ refresh_token: 42 }, { refresh_token: '' }, { refresh_token: tokens.refresh_token, extra: 1 }]) {
@@ -126,7 +126,7 @@ t.test('no token outlives the session: refresh token and access token are capped
   const { tokens } = await signedIn(app)
   t.ok(tokens.expires_in <= 60 && tokens.expires_in >= 58, `expires_in ${tokens.expires_in}`)
   const claims = decodeJwt(tokens.access_token).payload
-  const session = await app.prisma.session.findUniqueOrThrow({ where: { id: claims.sid }, include: { refreshTokens: true } })
+  const session = await app.store.prisma.session.findUniqueOrThrow({ where: { id: claims.sid }, include: { refreshTokens: true } })
   t.ok(claims.exp * 1000 <= session.expiresAt.getTime())
   t.ok(session.refreshTokens[0].expiresAt.getTime() <= session.expiresAt.getTime())
   const next = (await refresh(app, tokens.refresh_token)).json()
@@ -136,7 +136,7 @@ t.test('no token outlives the session: refresh token and access token are capped
 t.test('a refresh keeps the session\'s scopes: it may narrow them, never widen them', async t => {
   const app = await build(t)
   const user = await register(app)
-  await app.prisma.userRole.create({ data: { userId: user.id, role: 'admin' } })
+  await app.store.prisma.userRole.create({ data: { userId: user.id, role: 'admin' } })
   const narrow = await token(app, user.username, PASSWORD, { scope: 'profile users:read' })
 
   const narrower = await refresh(app, narrow.refresh_token, { scope: 'users:read' })
@@ -149,7 +149,7 @@ t.test('a refresh keeps the session\'s scopes: it may narrow them, never widen t
   const unspent = await refresh(app, again.json().refresh_token)
   t.equal(unspent.statusCode, 200, 'a refused scope does not use the token up')
 
-  await app.prisma.userRole.delete({ where: { userId_role: { userId: user.id, role: 'admin' } } })
+  await app.store.prisma.userRole.delete({ where: { userId_role: { userId: user.id, role: 'admin' } } })
   const demoted = await refresh(app, unspent.json().refresh_token)
   t.equal(demoted.json().scope, 'profile', 'after losing a role, the next refresh carries fewer scopes')
 })
@@ -181,7 +181,7 @@ t.test('rotations are limited per session: 429 with Retry-After, the token kept,
   t.equal(form.statusCode, 429)
   t.equal(form.json().error, 'rate_limited', 'the token endpoint, in its own error shape')
   t.ok(form.json().error_description)
-  t.equal(await app.prisma.refreshToken.count({ where: { sessionId: sid } }), 6, 'the login\'s token and five rotations: nothing more written')
+  t.equal(await app.store.prisma.refreshToken.count({ where: { sessionId: sid } }), 6, 'the login\'s token and five rotations: nothing more written')
   t.equal((await refresh(app, other.tokens.refresh_token)).statusCode, 200, 'other sessions are not affected')
 
   // Twelve seconds on, the refused token works: it was never used up.

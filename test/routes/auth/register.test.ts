@@ -15,7 +15,7 @@ t.test('a new user gets a 201 with the public fields only', async t => {
   t.ok(Date.parse(body.createdAt) <= Date.now())
   t.notMatch(res.body, /\$2[aby]\$/, 'no bcrypt hash in the reply')
 
-  const row = await app.prisma.user.findUniqueOrThrow({ where: { id: body.id }, include: { roles: true } })
+  const row = await app.store.prisma.user.findUniqueOrThrow({ where: { id: body.id }, include: { roles: true } })
   t.equal(row.username, 'alice_1.x-y')
   t.equal(row.email, 'alice@example.com')
   t.match(row.passwordHash, /^\$2b\$04\$/, 'bcrypt at the configured cost')
@@ -34,7 +34,7 @@ t.test('username and email are unique, whatever their case', async t => {
   const sameEmail = await post(app, { username: 'bobby', email: 'Bob@Example.com', password: PASSWORD })
   t.equal(sameEmail.statusCode, 409)
   t.equal(sameEmail.json().error, 'email_taken')
-  t.equal(await app.prisma.user.count(), 1)
+  t.equal(await app.store.prisma.user.count(), 1)
 })
 
 t.test('two parallel registrations of one name: one 201, one 409, never a 500', async t => {
@@ -46,7 +46,7 @@ t.test('two parallel registrations of one name: one 201, one 409, never a 500', 
     t.same(replies.map(r => r.statusCode).sort(), [201, 409], `clash on ${clash}`)
     t.equal(replies.find(r => r.statusCode === 409)?.json().error, `${clash}_taken`)
   }
-  t.equal(await app.prisma.user.count(), 2)
+  t.equal(await app.store.prisma.user.count(), 2)
 })
 
 t.test('invalid input is a 400 invalid_request and nothing is stored', async t => {
@@ -74,7 +74,7 @@ t.test('invalid input is a 400 invalid_request and nothing is stored', async t =
     t.equal(res.json().error, 'invalid_request', name)
     t.type(res.json().message, 'string', name)
   }
-  t.equal(await app.prisma.user.count(), 0)
+  t.equal(await app.store.prisma.user.count(), 0)
 })
 
 t.test('passwords: at least 8 characters, at most 72 bytes, never truncated', async t => {
@@ -96,7 +96,7 @@ t.test('passwords: at least 8 characters, at most 72 bytes, never truncated', as
   const wide = await post(app, newUser({ password: 'é'.repeat(40) }))
   t.equal(wide.statusCode, 400)
   t.match(wide.json().message, /this one is 80/)
-  t.equal(await app.prisma.user.count(), 2)
+  t.equal(await app.store.prisma.user.count(), 2)
 })
 
 t.test('only JSON bodies are read: other types are a 415, broken JSON a 400', async t => {
@@ -119,5 +119,5 @@ t.test('only JSON bodies are read: other types are a 415, broken JSON a 400', as
     t.equal(res.statusCode, 400, name)
     t.equal(res.json().error, 'invalid_request', name)
   }
-  t.equal(await app.prisma.user.count(), 0)
+  t.equal(await app.store.prisma.user.count(), 0)
 })

@@ -42,7 +42,7 @@ t.test('unknown, forged or expired tokens: 200 and nothing happens; no token at 
     const res = await revoke(app, { token })
     t.equal(res.statusCode, 200, token.slice(0, 12))
   }
-  t.equal(await app.prisma.deniedToken.count(), 0)
+  t.equal(await app.store.prisma.deniedToken.count(), 0)
   t.equal(await statusWith(app, tokens.access_token), 200)
 
   const missing = await revoke(app, {})

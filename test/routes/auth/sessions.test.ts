@@ -59,7 +59,7 @@ t.test('what a client sends about itself: X-Forwarded-For is not believed, a hug
     headers: { 'x-forwarded-for': '203.0.113.7', 'user-agent': 'U'.repeat(5000) },
     payload: { username: user.username, password: PASSWORD }
   })
-  const session = await app.prisma.session.findUniqueOrThrow({ where: { id: decodeJwt(res.json().access_token).payload.sid } })
+  const session = await app.store.prisma.session.findUniqueOrThrow({ where: { id: decodeJwt(res.json().access_token).payload.sid } })
   t.equal(session.ip, '127.0.0.1')
   t.equal(session.userAgent, 'U'.repeat(512))
 })

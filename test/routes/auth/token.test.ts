@@ -33,7 +33,7 @@ t.test('a FastAPI-tutorial client: form POST of username and password, then a be
   t.equal(payload.exp - payload.iat, 900)
   t.ok(Math.abs(payload.iat - Date.now() / 1000) < 5)
 
-  const session = await app.prisma.session.findUniqueOrThrow({ where: { id: payload.sid } })
+  const session = await app.store.prisma.session.findUniqueOrThrow({ where: { id: payload.sid } })
   t.match(session, { userId: user.id, scope: 'profile', userAgent: 'python-requests/2.32', ip: '127.0.0.1', revokedAt: null })
 
   for (const scheme of ['Bearer', 'bearer']) {
@@ -61,7 +61,7 @@ t.test('JSON bodies, explicit grant_type, email logins and Swagger UI extras all
     sids.add(decodeJwt(res.json().access_token).payload.sid)
   }
   t.equal(sids.size, variants.length, 'each login opens its own session')
-  t.equal(await app.prisma.session.count({ where: { userId: user.id } }), variants.length)
+  t.equal(await app.store.prisma.session.count({ where: { userId: user.id } }), variants.length)
 })
 
 t.test('an unknown user and a wrong password get byte-for-byte the same reply, after a bcrypt comparison each', async t => {
@@ -84,13 +84,13 @@ t.test('an unknown user and a wrong password get byte-for-byte the same reply, a
   t.equal(compared.length, 3, 'bcrypt ran for each attempt')
   t.match(compared[0], /^\$2b\$04\$/, 'the real hash for the real user')
   t.equal(compared[1], null, 'the dummy hash for an unknown user (see the passwords test)')
-  t.equal(await app.prisma.session.count(), 0, 'no session for a failed login')
+  t.equal(await app.store.prisma.session.count(), 0, 'no session for a failed login')
 })
 
 t.test('a disabled account cannot log in, and says so no differently', async t => {
   const app = await build(t)
   const user = await register(app)
-  await app.prisma.user.update({ where: { id: user.id }, data: { disabled: true } })
+  await app.store.prisma.user.update({ where: { id: user.id }, data: { disabled: true } })
   const res = await form(app, { username: user.username, password: PASSWORD })
   t.equal(res.statusCode, 400)
   t.same(res.json(), { error: 'invalid_grant', error_description: 'Invalid username or password' })
@@ -130,7 +130,7 @@ t.test('malformed requests: RFC 6749 error codes, error_description, no-store', 
   const plain = await app.inject({ method: 'POST', url: '/auth/token', headers: { 'content-type': 'text/plain' }, payload: 'username=x' })
   t.equal(plain.statusCode, 415)
   t.equal(plain.json().error, 'unsupported_media_type')
-  t.equal(await app.prisma.session.count(), 0)
+  t.equal(await app.store.prisma.session.count(), 0)
 })
 
 t.test('scope: a subset of what the roles grant; nothing grantable is invalid_scope', async t => {
@@ -148,7 +148,7 @@ t.test('scope: a subset of what the roles grant; nothing grantable is invalid_sc
   t.equal(denied.statusCode, 400)
   t.same(denied.json(), { error: 'invalid_scope', error_description: 'None of the requested scopes can be granted' })
 
-  await app.prisma.userRole.create({ data: { userId: user.id, role: 'admin' } })
+  await app.store.prisma.userRole.create({ data: { userId: user.id, role: 'admin' } })
   const admin = await ask('')
   t.equal(admin.json().scope, 'profile users:read users:write sessions:revoke', 'no scope asked: all granted ones')
   const narrowed = await ask('users:read')

@@ -8,7 +8,7 @@ import { build, tempDir, type App } from '../helper.js'
 
 t.test('a write made while another request\'s transaction is open survives that transaction\'s rollback', async t => {
   const app = await build(t)
-  const { prisma } = app
+  const { prisma } = app.store
   const rolledBack = prisma.$transaction(async tx => {
     await tx.user.create({ data: { username: 'in-tx', email: 'in-tx@example.com', passwordHash: 'x' } })
     await sleep(50)
@@ -30,7 +30,7 @@ t.test('transactions begin IMMEDIATE: another process cannot write between their
   t.teardown(() => other.close())
   const insert = other.prepare("INSERT INTO User (id, username, email, passwordHash, updatedAt) VALUES (?, ?, ?, 'x', 0)")
 
-  const result = app.prisma.$transaction(async tx => {
+  const result = app.store.prisma.$transaction(async tx => {
     const before = await tx.user.count()
     await sleep(50)
     await tx.user.create({ data: { username: 'txn', email: 'txn@example.com', passwordHash: 'x' } })
@@ -41,9 +41,9 @@ t.test('transactions begin IMMEDIATE: another process cannot write between their
   // fail with SQLITE_BUSY_SNAPSHOT however long the busy timeout.
   t.throws(() => insert.run('other', 'other', 'other@example.com'), { code: 'SQLITE_BUSY' })
   t.equal(await result, 0)
-  t.same((await app.prisma.user.findMany()).map(u => u.username), ['txn'])
+  t.same((await app.store.prisma.user.findMany()).map(u => u.username), ['txn'])
   insert.run('other', 'other', 'other@example.com')
-  t.equal(await app.prisma.user.count(), 2, 'once it commits, the other process writes as usual')
+  t.equal(await app.store.prisma.user.count(), 2, 'once it commits, the other process writes as usual')
 })
 
 t.test('a transaction that cannot begin (the lock held past the busy timeout) leaves the connection usable', async t => {
@@ -53,14 +53,14 @@ t.test('a transaction that cannot begin (the lock held past the busy timeout) le
   t.teardown(() => other.close())
   other.exec('BEGIN IMMEDIATE')
   // Waits out the 5 s busy timeout (synchronously, in better-sqlite3), then fails.
-  await t.rejects(app.prisma.$transaction(async tx => tx.user.count()))
+  await t.rejects(app.store.prisma.$transaction(async tx => tx.user.count()))
   other.exec('ROLLBACK')
-  t.equal(await app.prisma.user.count(), 0, 'queries after it run')
-  t.equal(await app.prisma.$transaction(async tx => tx.user.count()), 0, 'and so do transactions')
+  t.equal(await app.store.prisma.user.count(), 0, 'queries after it run')
+  t.equal(await app.store.prisma.$transaction(async tx => tx.user.count()), 0, 'and so do transactions')
   t.equal((await app.inject('/ready')).statusCode, 200)
 })
 
-// Group commit (app.sqlite.immediate): the hot-path writes of one turn of the event loop share
+// Group commit (app.store.connection.immediate): the hot-path writes of one turn of the event loop share
 // one transaction, each in its own savepoint.
 const insertUser = (username: string) => (db: Database.Database) =>
   db.prepare("INSERT INTO User (id, username, email, passwordHash, updatedAt) VALUES (?, ?, ?, 'x', '2026-01-01T00:00:00.000+00:00')")
@@ -74,11 +74,11 @@ t.test('works queued together commit together; one that throws takes only its ow
   const committed = () => other.prepare('SELECT username FROM User ORDER BY username').pluck().all()
   let seenByThird: unknown[] = []
   const results = await Promise.allSettled([
-    app.sqlite.immediate(insertUser('first')),
-    app.sqlite.immediate(db => { insertUser('second')(db); throw new Error('second fails after writing') }),
-    app.sqlite.immediate(db => { seenByThird = committed(); return insertUser('third')(db) }),
+    app.store.connection.immediate(insertUser('first')),
+    app.store.connection.immediate(db => { insertUser('second')(db); throw new Error('second fails after writing') }),
+    app.store.connection.immediate(db => { seenByThird = committed(); return insertUser('third')(db) }),
     // A constraint error from SQLite itself is a work's own error too.
-    app.sqlite.immediate(db => insertUser('first')(db))
+    app.store.connection.immediate(db => insertUser('first')(db))
   ])
   t.same(results.map(r => r.status), ['fulfilled', 'rejected', 'fulfilled', 'rejected'])
   t.equal((results[1] as PromiseRejectedResult).reason.message, 'second fails after writing')
@@ -94,18 +94,18 @@ t.test('when the shared transaction cannot begin, every work in it fails and non
   const other = new Database(join(dir, 'auth.db'))
   t.teardown(() => other.close())
   other.exec('BEGIN IMMEDIATE')
-  const results = await Promise.allSettled([app.sqlite.immediate(insertUser('a')), app.sqlite.immediate(insertUser('b'))])
+  const results = await Promise.allSettled([app.store.connection.immediate(insertUser('a')), app.store.connection.immediate(insertUser('b'))])
   other.exec('ROLLBACK')
   t.same(results.map(r => r.status), ['rejected', 'rejected'])
   t.equal((results[0] as PromiseRejectedResult).reason.code, 'SQLITE_BUSY')
   t.equal(other.prepare('SELECT count(*) FROM User').pluck().get(), 0)
-  t.equal(await app.sqlite.immediate(insertUser('later')), 1, 'the connection is usable afterwards')
+  t.equal(await app.store.connection.immediate(insertUser('later')), 1, 'the connection is usable afterwards')
 })
 
 // A Prisma transaction that writes a user, stays open until released, then rolls back.
 async function openTransaction (app: App) {
   let release!: () => void
-  const open = app.prisma.$transaction(async tx => {
+  const open = app.store.prisma.$transaction(async tx => {
     await tx.user.create({ data: { username: 'in-tx', email: 'in-tx@example.com', passwordHash: 'x' } })
     await new Promise<void>(resolve => { release = resolve })
     throw new Error('roll back')
@@ -117,12 +117,12 @@ async function openTransaction (app: App) {
 t.test('a work waits for an open Prisma transaction rather than joining it', async t => {
   const app = await build(t)
   const { open, release } = await openTransaction(app)
-  const work = app.sqlite.immediate(insertUser('raw'))
+  const work = app.store.connection.immediate(insertUser('raw'))
   await sleep(20)
   release()
   t.equal(await open, 'roll back')
   t.equal(await work, 1)
-  t.same((await app.prisma.user.findMany({ select: { username: true } })).map(u => u.username), ['raw'],
+  t.same((await app.store.prisma.user.findMany({ select: { username: true } })).map(u => u.username), ['raw'],
     'the raw write is not lost with the rollback')
 })
 
@@ -130,7 +130,7 @@ t.test('a raw read waits for an open Prisma transaction and never sees its uncom
   const app = await build(t)
   const { open, release } = await openTransaction(app)
   let done = false
-  const read = app.sqlite.read(db => db.prepare('SELECT username FROM User').pluck().all()).finally(() => { done = true })
+  const read = app.store.connection.read(db => db.prepare('SELECT username FROM User').pluck().all()).finally(() => { done = true })
   await sleep(20)
   t.equal(done, false, 'the read waits while the transaction is open')
   release()
@@ -140,9 +140,9 @@ t.test('a raw read waits for an open Prisma transaction and never sees its uncom
 
 t.test('after $disconnect() raw work connects anew, as Prisma\'s next query would', async t => {
   const app = await build(t)
-  await app.prisma.$disconnect()
-  t.equal(await app.sqlite.immediate(insertUser('after')), 1)
-  t.same(await app.sqlite.read(db => db.prepare('SELECT username FROM User').pluck().all()), ['after'])
-  await app.prisma.$disconnect()
+  await app.store.prisma.$disconnect()
+  t.equal(await app.store.connection.immediate(insertUser('after')), 1)
+  t.same(await app.store.connection.read(db => db.prepare('SELECT username FROM User').pluck().all()), ['after'])
+  await app.store.prisma.$disconnect()
   await t.resolves(app.revocation.sync(), 'the denylist sync too')
 })

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import t from 'tap'
-import { migrateOnWorker, migrationsSettled, pendingMigrations } from '../../src/db/migrate.js'
+import { migrateOnWorker, migrationsSettled, pendingMigrations } from '../../src/store/migrate.js'
 import { tempDir } from '../helper.js'
 
 // server.ts waits for this before any exit: a SQLite migration is not one transaction, and a

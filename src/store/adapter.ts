@@ -70,7 +70,7 @@ function exclusive (adapter: SqlDriverAdapter, connection: { current?: Connectio
   // The adapter keeps its better-sqlite3 handle as `client`; not part of its types, so checked.
   const db = (adapter as unknown as { client?: Database }).client
   if (typeof db?.prepare !== 'function' || typeof db.transaction !== 'function') {
-    throw new Error('@prisma/adapter-better-sqlite3 no longer exposes its connection as `client`: src/db/adapter.ts needs an update')
+    throw new Error('@prisma/adapter-better-sqlite3 no longer exposes its connection as `client`: src/store/adapter.ts needs an update')
   }
   let queue: Queued[] = []
   // Inside a transaction, better-sqlite3's transaction functions open a savepoint instead.

@@ -23,7 +23,7 @@ t.test('a read transaction held open by another process neither loses nor wedges
   }
   t.equal((reader.prepare('SELECT count(*) AS n FROM User').get() as { n: number }).n, before, 'the reader still sees its snapshot')
   reader.exec('COMMIT')
-  t.equal(await app.prisma.user.count(), before + 21, 'every acknowledged write is there')
+  t.equal(await app.store.prisma.user.count(), before + 21, 'every acknowledged write is there')
   t.equal((reader.prepare('SELECT count(*) AS n FROM User').get() as { n: number }).n, before + 21)
 })
 

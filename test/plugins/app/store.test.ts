@@ -15,12 +15,12 @@ t.test('start creates the folder and the database, applies every migration, and 
   const app = await build(t, {}, { dir })
   t.ok(existsSync(join(dir, 'auth.db')))
 
-  const applied = await app.prisma.$queryRawUnsafe<Array<{ migration_name: string, finished_at: unknown, rolled_back_at: unknown }>>(
+  const applied = await app.store.prisma.$queryRawUnsafe<Array<{ migration_name: string, finished_at: unknown, rolled_back_at: unknown }>>(
     'SELECT migration_name, finished_at, rolled_back_at FROM _prisma_migrations ORDER BY migration_name')
   t.same(applied.map(m => m.migration_name), migrations, 'the same history prisma migrate deploy writes')
   t.ok(applied.every(m => m.finished_at !== null && m.rolled_back_at === null))
 
-  const pragma = async (name: string) => Object.values((await app.prisma.$queryRawUnsafe<Array<Record<string, unknown>>>(`PRAGMA ${name}`))[0])[0]
+  const pragma = async (name: string) => Object.values((await app.store.prisma.$queryRawUnsafe<Array<Record<string, unknown>>>(`PRAGMA ${name}`))[0])[0]
   t.equal(await pragma('journal_mode'), 'wal')
   t.equal(Number(await pragma('busy_timeout')), 5000)
   t.equal(Number(await pragma('synchronous')), 2, 'FULL')
@@ -38,8 +38,8 @@ t.test('a restart on the same file keeps the data and applies nothing twice', as
   const logStream = new Writable({ write (chunk, _enc, done) { logs.push(String(chunk)); done() } })
   const second = await build(t, { LOG_LEVEL: 'info' }, { dir, logStream })
   t.notOk(logs.some(line => line.includes('database migrated')), 'nothing was migrated')
-  t.equal((await second.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).username, user.username)
-  const count = await second.prisma.$queryRawUnsafe<Array<{ n: bigint }>>('SELECT count(*) AS n FROM _prisma_migrations')
+  t.equal((await second.store.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).username, user.username)
+  const count = await second.store.prisma.$queryRawUnsafe<Array<{ n: bigint }>>('SELECT count(*) AS n FROM _prisma_migrations')
   t.equal(Number(count[0].n), migrations.length)
 })
 
@@ -47,10 +47,10 @@ t.test('foreign keys cascade: deleting a user removes its roles and sessions', a
   const app = await build(t)
   const user = await register(app)
   await app.inject({ method: 'POST', url: '/auth/token', payload: { username: user.username, password: user.password } })
-  t.equal(await app.prisma.session.count({ where: { userId: user.id } }), 1)
-  await app.prisma.user.delete({ where: { id: user.id } })
-  t.equal(await app.prisma.session.count(), 0)
-  t.equal(await app.prisma.userRole.count(), 0)
+  t.equal(await app.store.prisma.session.count({ where: { userId: user.id } }), 1)
+  await app.store.prisma.user.delete({ where: { id: user.id } })
+  t.equal(await app.store.prisma.session.count(), 0)
+  t.equal(await app.store.prisma.userRole.count(), 0)
 })
 
 t.test('a second instance starts beside a running one on the same file', async t => {
@@ -58,7 +58,7 @@ t.test('a second instance starts beside a running one on the same file', async t
   const first = await build(t, {}, { dir })
   const second = await build(t, {}, { dir })
   const user = await register(first)
-  t.equal((await second.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).username, user.username)
+  t.equal((await second.store.prisma.user.findUniqueOrThrow({ where: { id: user.id } })).username, user.username)
   t.equal((await second.inject('/ready')).statusCode, 200)
 })
 

@@ -1,0 +1,111 @@
+// Revocation: the denylist of access tokens (by jti), of sessions (by sid) and of a session's
+// tokens older than a time (sid_before, after its user lost a role), and the ending of sessions
+// that feeds it. The database is the truth; every authenticated request is checked against an
+// in-memory copy, which this process updates on each of its own writes and refreshes with the
+// rows other processes added (sync()). Entries live until the tokens they cover have expired.
+import type { DenyEntry, Store, Transaction } from '../store/index.js'
+import type { SessionSelection } from '../store/index.js'
+
+// Denylist entries outlive their tokens by this much, for clocks that disagree a little.
+export const CLOCK_MARGIN_MS = 60_000
+
+export interface RevocationOptions {
+  store: Store
+  /** Seconds an access token lives. */
+  accessTokenTtl: number
+  now?: () => number
+}
+
+export function createRevocation ({ store, accessTokenTtl, now = () => Date.now() }: RevocationOptions) {
+  const denied = { jti: new Map<string, number>(), sid: new Map<string, number>() }
+  // sid → [issuedBefore, expiresAt], in milliseconds.
+  const stale = new Map<string, [number, number]>()
+  let cursor = 0
+
+  function remember (entries: DenyEntry[]) {
+    for (const entry of entries) {
+      if (entry.kind === 'sid_before') stale.set(entry.value, [entry.issuedBefore.getTime(), entry.expiresAt.getTime()])
+      else denied[entry.kind].set(entry.value, entry.expiresAt.getTime())
+    }
+  }
+
+  // Every access token naming a session was issued by `at`, so none outlives at + the TTL.
+  const accessTokensGoneAt = (at: number) => new Date(at + accessTokenTtl * 1000 + CLOCK_MARGIN_MS)
+
+  return {
+    /** The hot-path check: Map lookups. `iat` in seconds, as in the token. */
+    isRevoked (jti: string, sid: string, iat: number): boolean {
+      if (denied.jti.has(jti) || denied.sid.has(sid)) return true
+      const cutoff = stale.get(sid)
+      return cutoff !== undefined && iat * 1000 < cutoff[0]
+    },
+
+    /** The first second at which a new token of this session is not refused by sid_before. */
+    issuableFrom (sid: string): number {
+      const cutoff = stale.get(sid)
+      return cutoff === undefined ? 0 : Math.ceil(cutoff[0] / 1000)
+    },
+
+    /** The entry that refuses one access token until it expires. */
+    accessToken: ({ jti, exp }: { jti: string, exp: number }): DenyEntry =>
+      ({ kind: 'jti', value: jti, expiresAt: new Date(exp * 1000 + CLOCK_MARGIN_MS) }),
+
+    /**
+     * Inside `tx`: marks the selected live sessions revoked and denies their ids until every
+     * access token naming them has expired. remember() the entries once `tx` committed.
+     */
+    async endSessions (tx: Transaction, selection: SessionSelection): Promise<DenyEntry[]> {
+      const ids = await tx.sessions.unrevoked(selection)
+      if (ids.length === 0) return []
+      const at = now()
+      await tx.sessions.revoke(ids, new Date(at))
+      const expiresAt = accessTokensGoneAt(at)
+      const entries = ids.map((value): DenyEntry => ({ kind: 'sid', value, expiresAt }))
+      await tx.denylist.add(entries)
+      return entries
+    },
+
+    /**
+     * Inside `tx`: refuses the access tokens the user's sessions hold now, keeping the sessions,
+     * so that the next refresh issues tokens with the scopes that remain. Same contract.
+     */
+    async expireTokens (tx: Transaction, userId: string): Promise<DenyEntry[]> {
+      const at = now()
+      const expiresAt = accessTokensGoneAt(at)
+      const entries = (await tx.sessions.unrevoked({ userId })).map((value): DenyEntry =>
+        ({ kind: 'sid_before', value, expiresAt, issuedBefore: new Date(at) }))
+      await tx.denylist.add(entries)
+      return entries
+    },
+
+    /** Writes entries to the database, then to this process's copy. */
+    async deny (entries: DenyEntry[]): Promise<void> {
+      await store.transaction(tx => tx.denylist.add(entries))
+      remember(entries)
+    },
+
+    /** Adds entries that committed to this process's copy. */
+    remember,
+
+    /** Reads the rows other processes added since the last sync. */
+    async sync (): Promise<void> {
+      const next = await store.denylist.since(cursor)
+      remember(next.entries)
+      cursor = next.cursor
+    },
+
+    /** Forgets expired entries, and deletes expired rows; returns how many rows went. */
+    async purge (): Promise<number> {
+      const at = now()
+      for (const map of Object.values(denied)) {
+        for (const [value, expiresAt] of map) if (expiresAt <= at) map.delete(value)
+      }
+      for (const [value, [, expiresAt]] of stale) if (expiresAt <= at) stale.delete(value)
+      // A revoked session's row goes once no access token naming it can still be valid; its
+      // refresh tokens go with it (cascade), refused as unknown from then on, as they were before.
+      return await store.denylist.purge(at, at - accessTokenTtl * 1000)
+    }
+  }
+}
+
+export type Revocation = ReturnType<typeof createRevocation>

@@ -1,0 +1,244 @@
+// Sessions: one per login, owning a chain of refresh tokens. Opening one (a login), rotating its
+// refresh token, ending it (logout, revocation) and reading it, with one set of rules for every
+// route, and each change recorded in the audit trail in the transaction that makes it.
+import { randomUUID } from 'node:crypto'
+import { InvalidGrant, InvalidScope, RateLimited } from '../errors.js'
+import type { Config } from '../config.js'
+import { grantedScopes, narrowScopes, type Scope } from '../roles.js'
+import type { AuditEntry, Client, DenyEntry, RotationClaim, Session, Store, User } from '../store/index.js'
+import type { SessionSelection } from '../store/index.js'
+import { createTokenBucket } from './limits.js'
+import { hashRefreshToken, newRefreshToken, openSuccessor, sealSuccessor } from './refresh-token.js'
+import { decideRotation, type RotationDecision } from './rotation.js'
+import type { Accounts, PasswordAttempt } from './accounts.js'
+import type { Revocation } from './revocation.js'
+
+export interface IssuedTokens {
+  user: User
+  session: Session
+  accessToken: string
+  /** Seconds until the access token expires. */
+  expiresIn: number
+  refreshToken: string
+  /** Seconds until the refresh token expires. */
+  refreshExpiresIn: number
+  scope: string
+}
+
+/** The claims of an access token this service issues. */
+export interface AccessClaims { sub: string, sid: string, jti: string, scope: string, iat: number }
+
+/** The signed-in user of an access token, as far as ending things goes. */
+export interface TokenHolder { id: string, sessionId: string, tokenId: string, expiresAt: number }
+
+export interface SessionsOptions {
+  store: Store
+  accounts: Accounts
+  revocation: Revocation
+  /** Signs an access token; `expiresIn` (seconds) when shorter than the configured TTL. */
+  sign (claims: AccessClaims, options?: { expiresIn: number }): string
+  /** The claims of an access token this service signed and that has not expired, or throws. */
+  verify (token: string): AccessClaims & { exp: number }
+  config: Pick<Config, 'ACCESS_TOKEN_TTL' | 'REFRESH_TOKEN_TTL' | 'SESSION_TTL' | 'REFRESH_REUSE_GRACE' | 'RATE_LIMIT_REFRESH'>
+  log: { warn (details: object, message: string): void }
+  now?: () => number
+}
+
+export function createSessions ({ store, accounts, revocation, sign, verify, config, log, now = () => Date.now() }: SessionsOptions) {
+  const ttl = config.ACCESS_TOKEN_TTL
+  // Each rotation leaves a row, kept as long as reuse detection needs it (the token's own life):
+  // one signed-in client must not grow the database without bound.
+  const rotations = createTokenBucket({ limit: config.RATE_LIMIT_REFRESH, windowMs: 60_000 })
+
+  function refreshExpiry (session: Session, at: number): number {
+    return Math.min(at + config.REFRESH_TOKEN_TTL * 1000, session.expiresAt.getTime())
+  }
+
+  function issue (user: User, session: Session, scopes: Scope[], refreshToken: string): IssuedTokens {
+    const scope = scopes.join(' ')
+    const at = now()
+    // After a role was removed, tokens of this session issued before that instant are refused
+    // (sid_before); one issued in that same second must not look older than it is.
+    const iat = Math.max(Math.floor(at / 1000), revocation.issuableFrom(session.id))
+    const claims = { sub: user.id, sid: session.id, jti: randomUUID(), scope, iat }
+    // No access token outlives its session.
+    const left = Math.floor(session.expiresAt.getTime() / 1000) - iat
+    const accessToken = left < ttl ? sign(claims, { expiresIn: left }) : sign(claims)
+    const refreshExpiresIn = Math.floor((refreshExpiry(session, at) - at) / 1000)
+    return { user, session, accessToken, expiresIn: Math.min(left, ttl), refreshToken, refreshExpiresIn, scope }
+  }
+
+  // Opens the session in one transaction with a fresh read of the user: a disable, a role
+  // change or a password change that commits meanwhile is either seen here or sees (and ends)
+  // this session. The password was checked against the version read before bcrypt ran: if it
+  // changed since, that check no longer counts. The audit event is written with it.
+  async function open (userId: string, password: { version: number, rehash: string | undefined }, requested: string[] | undefined, client: Client, via: string) {
+    return await store.transaction(async (tx): Promise<IssuedTokens | 'refused' | 'invalid_scope'> => {
+      const user = await tx.users.get(userId)
+      if (user === null || user.disabled || user.passwordVersion !== password.version) return 'refused'
+      const scopes = narrowScopes(grantedScopes(user.roles), requested)
+      if (scopes === undefined || scopes.length === 0) return 'invalid_scope'
+      const at = now()
+      const refreshToken = newRefreshToken()
+      const session = await tx.sessions.open({
+        userId: user.id,
+        scope: scopes.join(' '),
+        client,
+        expiresAt: new Date(at + config.SESSION_TTL * 1000),
+        refreshToken: { hash: hashRefreshToken(refreshToken), expiresAt: new Date(at + Math.min(config.REFRESH_TOKEN_TTL, config.SESSION_TTL) * 1000) }
+      })
+      if (password.rehash !== undefined) await tx.users.setPasswordHash(user.id, password.rehash)
+      const issued = issue(user, session, scopes, refreshToken)
+      await tx.audit.record({ type: 'login_succeeded', userId: user.id, sessionId: session.id, ...client, detail: { via, scope: issued.scope } })
+      return issued
+    })
+  }
+
+  // Ends sessions, denies `extra` too, and records `event`, in one transaction; then this
+  // process refuses their tokens at once. Returns how many sessions ended.
+  async function end (selection: SessionSelection, event: AuditEntry | ((ended: number) => AuditEntry | undefined), extra: DenyEntry[] = []) {
+    const entries = await store.transaction(async tx => {
+      const ended = await revocation.endSessions(tx, selection)
+      if (extra.length > 0) await tx.denylist.add(extra)
+      const entry = typeof event === 'function' ? event(ended.length) : event
+      if (entry !== undefined) await tx.audit.record(entry)
+      return ended
+    })
+    revocation.remember([...entries, ...extra])
+    return entries.length
+  }
+
+  async function revokeAccessToken (token: string, client: Client) {
+    let claims: AccessClaims & { exp: number }
+    try {
+      claims = verify(token)
+    } catch {
+      // Only a token that verifies is ours to deny; an expired one is already dead.
+      return false
+    }
+    const entry = revocation.accessToken({ jti: claims.jti, exp: claims.exp })
+    await store.transaction(async tx => {
+      await tx.denylist.add([entry])
+      await tx.audit.record({ type: 'token_revoked', userId: claims.sub, sessionId: claims.sid, ...client, detail: { via: 'revoke' } })
+    })
+    revocation.remember([entry])
+    return true
+  }
+
+  // A refresh token's revocation ends its session: an API client's logout.
+  async function revokeRefreshToken (token: string, client: Client) {
+    const session = await store.sessions.byRefreshToken(hashRefreshToken(token))
+    if (session === null) return false
+    await end({ id: session.id }, { type: 'logout', userId: session.userId, sessionId: session.id, ...client, detail: { via: 'revoke' } })
+    return true
+  }
+
+  return {
+    /**
+     * Checks a username (or email) and password, then opens a session with the scopes asked for
+     * among those the user's roles grant. Null when the credentials are wrong, whichever part;
+     * throws invalid_scope when nothing asked for can be granted. Both are audited.
+     */
+    async login (login: string, password: string, requested: string[] | undefined, client: Client & { via: 'api' | 'browser' }, attempt: PasswordAttempt): Promise<IssuedTokens | null> {
+      const { via, ...where } = client
+      const checked = await accounts.checkCredentials(login, password, attempt)
+      const issued = checked.userId === null
+        ? 'refused'
+        : await open(checked.userId, { version: checked.passwordVersion, rehash: checked.rehash }, requested, where, via)
+      if (typeof issued !== 'string') return issued
+      await store.audit.record({ type: 'login_failed', userId: checked.accountId, ...where, detail: { via, ...(issued === 'invalid_scope' && { reason: 'invalid_scope' }) } })
+      if (issued === 'invalid_scope') throw new InvalidScope('None of the requested scopes can be granted')
+      return null
+    },
+
+    /** The id of the live session a refresh token belongs to, without using the token. */
+    async sessionOf (refreshToken: string): Promise<string | null> {
+      const session = await store.sessions.byRefreshToken(hashRefreshToken(refreshToken))
+      return session === null || session.revokedAt !== null || session.expiresAt.getTime() <= now() ? null : session.id
+    },
+
+    /** Rotates a refresh token. Throws invalid_grant (and ends the session on a reuse), invalid_scope or rate_limited. */
+    async refresh (presented: string, requested: string[] | undefined, client: Client): Promise<IssuedTokens> {
+      type Outcome = RotationDecision | { outcome: 'rate_limited', retryAfter: number } | { outcome: 'issued', user: User, session: Session, scopes: Scope[], refreshToken: string }
+      const rotation = await store.refreshTokens.rotate(hashRefreshToken(presented), (facts): { result: Outcome, claim?: RotationClaim } => {
+        const at = now()
+        const decision = decideRotation(facts, { now: at, requested, graceMs: config.REFRESH_REUSE_GRACE * 1000 })
+        if (facts === undefined) return { result: decision }
+        const { user, session } = facts
+        if (decision.outcome === 'retry') {
+          const successor = openSuccessor(presented, decision.sealedSuccessor)
+          return successor === undefined
+            ? { result: { outcome: 'reused', userId: user.id, sessionId: session.id } }
+            : { result: { outcome: 'issued', user, session, scopes: decision.scopes, refreshToken: successor } }
+        }
+        if (decision.outcome !== 'rotate') return { result: decision }
+        const slot = rotations.take(session.id, at)
+        if (!slot.ok) return { result: { outcome: 'rate_limited', retryAfter: slot.retryAfter } }
+        const successor = newRefreshToken()
+        return {
+          result: { outcome: 'issued', user, session: { ...session, lastUsedAt: new Date(at) }, scopes: decision.scopes, refreshToken: successor },
+          claim: { at, sealedSuccessor: sealSuccessor(presented, successor), successorHash: hashRefreshToken(successor), successorExpiresAt: refreshExpiry(session, at) }
+        }
+      })
+
+      switch (rotation.outcome) {
+        case 'issued':
+          return issue(rotation.user, rotation.session, rotation.scopes, rotation.refreshToken)
+        case 'reused':
+          // End the whole session (anything its chain did meanwhile ends with it) and record why,
+          // in one transaction. Should it fail (the database busy past its timeout), the reply is
+          // a 503 and nothing has changed, as when the rotation itself cannot begin: the token is
+          // still a used one, and its next replay ends the session.
+          await end({ id: rotation.sessionId }, { type: 'refresh_reuse_detected', userId: rotation.userId, sessionId: rotation.sessionId, ...client })
+          log.warn({ userId: rotation.userId, sessionId: rotation.sessionId }, 'refresh token reuse detected: session revoked')
+          throw new InvalidGrant('The refresh token is invalid')
+        case 'invalid_scope':
+          throw new InvalidScope('None of the requested scopes can be granted')
+        case 'rate_limited':
+          throw new RateLimited(rotation.retryAfter)
+        default:
+          throw new InvalidGrant('The refresh token is invalid')
+      }
+    },
+
+    /** The user and the session of a signed-in request, or null unless both are still good. */
+    async signedIn (userId: string, sessionId: string): Promise<{ user: User, session: Session } | null> {
+      const { user, session } = await store.sessions.userAndSession(userId, sessionId)
+      // The denylist already refuses revoked sessions' tokens; the database has the last word.
+      if (user === null || user.disabled || session === null || session.userId !== userId ||
+        session.revokedAt !== null || session.expiresAt.getTime() <= now()) return null
+      return { user, session }
+    },
+
+    /** The user's sessions that are neither revoked nor expired, most recently used first. */
+    list: (userId: string): Promise<Session[]> => store.sessions.live(userId, now()),
+
+    /** Ends one of the user's live sessions; false if there is no such live session. */
+    end: async (holder: TokenHolder, sessionId: string, client: Client): Promise<boolean> =>
+      await end({ id: sessionId, userId: holder.id, unexpiredAt: new Date(now()) },
+        ended => ended === 0 ? undefined : { type: 'session_ended', userId: holder.id, sessionId, ...client }) === 1,
+
+    /** Logout: ends the holder's session and denies the access token that asked for it. */
+    async logout (holder: TokenHolder, client: Client): Promise<void> {
+      await end({ id: holder.sessionId, userId: holder.id }, { type: 'logout', userId: holder.id, sessionId: holder.sessionId, ...client },
+        [revocation.accessToken({ jti: holder.tokenId, exp: holder.expiresAt })])
+    },
+
+    /** Ends every live session of the holder, theirs included; returns how many ended. */
+    logoutAll: (holder: TokenHolder, client: Client): Promise<number> =>
+      end({ userId: holder.id }, ended => ({ type: 'logout_all', userId: holder.id, sessionId: holder.sessionId, ...client, detail: { sessionsEnded: ended } })),
+
+    /**
+     * RFC 7009: revokes an access token (until it expires) or a refresh token (its whole
+     * session). The hint says only which kind to try first (§2.1). False when it was neither.
+     */
+    async revoke (token: string, hint: string | undefined, client: Client): Promise<boolean> {
+      const accessFirst = hint === 'access_token' || (hint !== 'refresh_token' && token.split('.').length === 3)
+      const attempts = accessFirst ? [revokeAccessToken, revokeRefreshToken] : [revokeRefreshToken, revokeAccessToken]
+      for (const attempt of attempts) if (await attempt(token, client)) return true
+      return false
+    }
+  }
+}
+
+export type Sessions = ReturnType<typeof createSessions>

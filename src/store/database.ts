@@ -1,0 +1,79 @@
+// The SQLite database: Prisma over @prisma/adapter-better-sqlite3, with transactions made
+// exclusive and IMMEDIATE (./adapter.ts). Migrations start on a worker thread (./migrate.ts) as
+// soon as it is opened; ready() waits for them, then sets and checks the pragmas that durability
+// and concurrency rest on.
+import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
+import { Prisma, PrismaClient } from '../generated/prisma/client.js'
+import { migrateOnWorker } from './migrate.js'
+import { exclusiveTransactions, type Connection } from './adapter.js'
+
+/** How long a write waits for another process's lock before SQLITE_BUSY. */
+export const BUSY_TIMEOUT_MS = 5000
+
+/** Prisma's client, or the transaction it hands to $transaction(): the store's modules take either. */
+export type Db = PrismaClient | Prisma.TransactionClient
+
+export function openDatabase (url: string) {
+  const migrated = migrateOnWorker(url)
+  // Awaited by ready(), or by close() if it comes first: never left to write alone.
+  const settled = migrated.then(() => {}, () => {})
+
+  // Dates as ISO text, the adapter's default, pinned: the raw statements read and compare them
+  // as such (./rows.ts).
+  const { adapter, connection } = exclusiveTransactions(new PrismaBetterSqlite3({ url, timeout: BUSY_TIMEOUT_MS }, { timestampFormat: 'iso8601' }))
+  const prisma = new PrismaClient({ adapter })
+
+  // Connected by the queries in ready(); Prisma reconnects with a new one after $disconnect().
+  const connected = async () => {
+    if (connection.current === undefined) await prisma.$connect()
+    return connection.current as Connection
+  }
+
+  return {
+    prisma,
+    /** Prisma's own connection, for the statements of the hot paths (./sqlite.ts). */
+    connection: {
+      immediate: (work) => connection.current?.immediate(work) ?? connected().then(own => own.immediate(work)),
+      read: (work) => connection.current?.read(work) ?? connected().then(own => own.read(work))
+    } satisfies Connection as Connection,
+
+    /** Waits for the migrations and checks the connection's settings; returns the migrations applied. */
+    async ready (): Promise<string[]> {
+      const applied = await migrated
+      // WAL lets readers run beside the writer; synchronous=FULL makes every acknowledged commit
+      // survive a power cut, not only a process crash; SQLite leaves foreign keys off unless asked.
+      await prisma.$executeRawUnsafe('PRAGMA foreign_keys = ON')
+      await prisma.$queryRawUnsafe('PRAGMA journal_mode = WAL')
+      await prisma.$executeRawUnsafe('PRAGMA synchronous = FULL')
+      const [{ journal_mode: journal }] = await prisma.$queryRawUnsafe<Array<{ journal_mode: string }>>('PRAGMA journal_mode')
+      const [{ timeout }] = await prisma.$queryRawUnsafe<Array<{ timeout: bigint }>>('PRAGMA busy_timeout')
+      if (journal !== 'wal' || Number(timeout) < BUSY_TIMEOUT_MS) {
+        throw new Error(`SQLite at ${url} runs journal_mode=${journal} busy_timeout=${timeout}; wal and ${BUSY_TIMEOUT_MS} ms are required`)
+      }
+      return applied
+    },
+
+    /** True when the database answers a query. */
+    async ping (): Promise<boolean> {
+      await prisma.$queryRaw`SELECT 1`
+      return true
+    },
+
+    async close () {
+      await settled
+      await prisma.$disconnect()
+    }
+  }
+}
+
+export type Database = ReturnType<typeof openDatabase>
+
+/**
+ * SQLITE_BUSY after the busy timeout, through Prisma or from a raw statement (which reports
+ * extended codes such as SQLITE_BUSY_RECOVERY too): another process held the write lock that
+ * long. Nothing was written; the client may retry.
+ */
+export function databaseBusy (err: unknown): boolean {
+  return (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P1008') ||
+    String((err as { code?: unknown }).code).startsWith('SQLITE_BUSY')
+}

@@ -1,0 +1,77 @@
+// What the store reads and writes, in the domain's terms. Every engine's implementation speaks
+// these; none of Prisma's types, nor the shapes a driver returns, goes past the store.
+
+/** An account with the roles it holds, sorted. */
+export interface User {
+  id: string
+  username: string
+  email: string
+  passwordHash: string
+  /** Raised by every password change: a session is opened only while it is unchanged. */
+  passwordVersion: number
+  disabled: boolean
+  createdAt: Date
+  updatedAt: Date
+  roles: string[]
+}
+
+/** One login, owning a chain of refresh tokens. */
+export interface Session {
+  id: string
+  userId: string
+  /** The scopes granted at login, space-separated; a refresh may narrow them, never widen. */
+  scope: string
+  userAgent: string | null
+  ip: string | null
+  createdAt: Date
+  lastUsedAt: Date
+  /** The absolute end: no refresh extends a session past it. */
+  expiresAt: Date
+  revokedAt: Date | null
+}
+
+/** Where a request came from, as sessions and the audit trail keep it. */
+export interface Client {
+  ip: string | null
+  userAgent: string | null
+}
+
+/** A refresh token as the rotation reads it. */
+export interface RefreshTokenRecord {
+  id: string
+  sessionId: string
+  expiresAt: Date
+  usedAt: Date | null
+  /** The successor issued when it was used, sealed under the token itself. */
+  successor: string | null
+}
+
+/**
+ * A denylist entry: an access token id (jti), a session (sid), or the tokens of a session issued
+ * before a time (sid_before: after its user lost a role). Kept until the tokens it covers expired.
+ */
+export type DenyEntry =
+  | { kind: 'jti' | 'sid', value: string, expiresAt: Date }
+  | { kind: 'sid_before', value: string, expiresAt: Date, issuedBefore: Date }
+
+export interface AuditEntry {
+  type: string
+  userId?: string | null
+  actorId?: string | null
+  sessionId?: string | null
+  ip?: string | null
+  userAgent?: string | null
+  detail?: Record<string, unknown>
+}
+
+export interface AuditRecord {
+  seq: number
+  at: Date
+  type: string
+  userId: string | null
+  actorId: string | null
+  sessionId: string | null
+  ip: string | null
+  userAgent: string | null
+  detail: Record<string, unknown> | null
+}

@@ -1,0 +1,65 @@
+// Sessions and their refresh tokens, through Prisma: the portable implementation, on the client
+// or inside a transaction. (./sqlite.ts reads them, and rotates refresh tokens, faster on SQLite.)
+import type { Db } from './database.js'
+import type { Client, Session } from './records.js'
+
+/** Which live sessions: one user's, one by id, all but one. */
+export interface SessionSelection {
+  userId?: string
+  id?: string
+  except?: string
+  /** Only those that have not expired at this time. */
+  unexpiredAt?: Date
+}
+
+export function createSessions (db: Db) {
+  return {
+    get: (id: string): Promise<Session | null> => db.session.findUnique({ where: { id } }),
+
+    /** The user's sessions neither revoked nor expired at `now`, most recently used first. */
+    live: (userId: string, now: number): Promise<Session[]> => db.session.findMany({
+      where: { userId, revokedAt: null, expiresAt: { gt: new Date(now) } },
+      orderBy: { lastUsedAt: 'desc' }
+    }),
+
+    /** A new session with its first refresh token (only the token's hash is stored). */
+    open: (input: { userId: string, scope: string, client: Client, expiresAt: Date, refreshToken: { hash: string, expiresAt: Date } }): Promise<Session> =>
+      db.session.create({
+        data: {
+          userId: input.userId,
+          scope: input.scope,
+          ip: input.client.ip,
+          userAgent: input.client.userAgent,
+          expiresAt: input.expiresAt,
+          refreshTokens: { create: input.refreshToken }
+        }
+      }),
+
+    /** The ids of the sessions selected that are not revoked. */
+    async unrevoked ({ userId, id, except, unexpiredAt }: SessionSelection): Promise<string[]> {
+      const rows = await db.session.findMany({
+        where: {
+          userId,
+          revokedAt: null,
+          ...(id !== undefined || except !== undefined ? { id: { ...(id !== undefined && { equals: id }), ...(except !== undefined && { not: except }) } } : {}),
+          ...(unexpiredAt !== undefined && { expiresAt: { gt: unexpiredAt } })
+        },
+        select: { id: true }
+      })
+      return rows.map(row => row.id)
+    },
+
+    async revoke (ids: string[], at: Date): Promise<void> {
+      if (ids.length > 0) await db.session.updateMany({ where: { id: { in: ids } }, data: { revokedAt: at } })
+    },
+
+    /** The session a refresh token (by its hash) belongs to, whether or not the token is used. */
+    async byRefreshToken (hash: string): Promise<Pick<Session, 'id' | 'userId' | 'revokedAt' | 'expiresAt'> | null> {
+      const token = await db.refreshToken.findUnique({
+        where: { hash },
+        select: { session: { select: { id: true, userId: true, revokedAt: true, expiresAt: true } } }
+      })
+      return token?.session ?? null
+    }
+  }
+}

@@ -1,0 +1,156 @@
+// The hot paths on SQLite, as prepared statements on Prisma's own connection: the reads of every
+// signed-in request, the refresh rotation, the denylist's sync and the purge. Through Prisma each
+// query costs more than the rest of the request; these are the same SQL without that per-query
+// work. Like Prisma's queries, they wait for an open transaction to end (./adapter.ts).
+import { randomUUID } from 'node:crypto'
+import type { Database, Statement } from 'better-sqlite3'
+import { perConnection, type Connection } from './adapter.js'
+import { isoText, toSession, toUser, type SessionRow, type UserRow } from './rows.js'
+import type { DenyEntry, RefreshTokenRecord, Session, User } from './records.js'
+import type { UserFilter } from './users.js'
+
+// A user's roles ride along in one column: one statement, one read of the index, for both.
+const USER = "SELECT *, (SELECT group_concat(role, ' ') FROM (SELECT role FROM UserRole WHERE userId = User.id ORDER BY role)) AS roles FROM User"
+
+const statementsFor = perConnection((db: Database) => ({
+  user: db.prepare(`${USER} WHERE id = ?`),
+  session: db.prepare('SELECT * FROM Session WHERE id = ?'),
+  liveSessions: db.prepare('SELECT * FROM Session WHERE userId = ? AND revokedAt IS NULL AND expiresAt > ? ORDER BY lastUsedAt DESC'),
+  token: db.prepare('SELECT id, sessionId, expiresAt, usedAt, successor FROM RefreshToken WHERE hash = ?'),
+  claim: db.prepare('UPDATE RefreshToken SET usedAt = ?, successor = ? WHERE id = ? AND usedAt IS NULL'),
+  insertToken: db.prepare('INSERT INTO RefreshToken (id, hash, sessionId, createdAt, expiresAt) VALUES (?, ?, ?, ?, ?)'),
+  touch: db.prepare('UPDATE Session SET lastUsedAt = ? WHERE id = ?'),
+  denied: db.prepare('SELECT seq, kind, value, expiresAt, issuedBefore FROM DeniedToken WHERE seq > ? ORDER BY seq').raw(),
+  purgeDenied: db.prepare('DELETE FROM DeniedToken WHERE expiresAt <= ?'),
+  purgeTokens: db.prepare('DELETE FROM RefreshToken WHERE expiresAt <= ?'),
+  purgeSessions: db.prepare('DELETE FROM Session WHERE expiresAt <= ? OR revokedAt <= ?')
+}))
+
+// A page of users: one statement for each combination of filters, prepared on first use.
+const PAGE_FILTERS = [
+  ['after', '(createdAt > ? OR (createdAt = ? AND id > ?))'],
+  ['usernamePrefix', 'username >= ? AND username < ?'],
+  ['emailPrefix', 'email >= ? AND email < ?'],
+  ['role', 'EXISTS (SELECT 1 FROM UserRole WHERE userId = User.id AND role = ?)'],
+  ['disabled', 'disabled = ?']
+] as const
+const pageStatements = perConnection(() => new Map<number, Statement>())
+
+function pageStatement (db: Database, filter: UserFilter): { statement: Statement, args: unknown[] } {
+  let key = 0
+  const conditions: string[] = []
+  const args: unknown[] = []
+  PAGE_FILTERS.forEach(([name, condition], bit) => {
+    const value = filter[name]
+    if (value === undefined) return
+    key |= 1 << bit
+    conditions.push(condition)
+    if (name === 'after') {
+      const { createdAt, id } = value as NonNullable<UserFilter['after']>
+      args.push(isoText(createdAt.getTime()), isoText(createdAt.getTime()), id)
+    } else if (name === 'usernamePrefix' || name === 'emailPrefix') {
+      // A prefix as a range, not LIKE (which would read _ and % as wildcards); the range also uses the index.
+      const start = (value as string).toLowerCase()
+      args.push(start, start + '\u{10FFFF}')
+    } else {
+      args.push(name === 'disabled' ? Number(value) : value)
+    }
+  })
+  const cache = pageStatements(db)
+  let statement = cache.get(key)
+  if (statement === undefined) {
+    const where = conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`
+    cache.set(key, statement = db.prepare(`${USER}${where} ORDER BY createdAt, id LIMIT ?`))
+  }
+  return { statement, args: [...args, filter.limit] }
+}
+
+interface TokenRow { id: string, sessionId: string, expiresAt: string, usedAt: string | null, successor: string | null }
+type DeniedRow = [seq: bigint, kind: 'jti' | 'sid' | 'sid_before', value: string, expiresAt: string, issuedBefore: string | null]
+
+function readUser (db: Database, id: string): User | null {
+  const row = statementsFor(db).user.get(id) as UserRow | undefined
+  return row === undefined ? null : toUser(row)
+}
+
+function readSession (db: Database, id: string): Session | null {
+  const row = statementsFor(db).session.get(id) as SessionRow | undefined
+  return row === undefined ? null : toSession(row)
+}
+
+/** What a rotation finds for a refresh token: the token, its session and the session's user. */
+export interface RotationFacts { token: RefreshTokenRecord, session: Session, user: User }
+
+/** The writes of a first use: the token used at `at`, its successor stored. */
+export interface RotationClaim { at: number, sealedSuccessor: string, successorHash: string, successorExpiresAt: number }
+
+export function createSqlitePaths (connection: Connection) {
+  return {
+    user: (id: string): Promise<User | null> => connection.read(db => readUser(db, id)),
+
+    session: (id: string): Promise<Session | null> => connection.read(db => readSession(db, id)),
+
+    /** Up to `limit` users in (createdAt, id) order. */
+    listUsers: (filter: UserFilter): Promise<User[]> => connection.read(db => {
+      const { statement, args } = pageStatement(db, filter)
+      return (statement.all(...args) as UserRow[]).map(toUser)
+    }),
+
+    /** A user and a session, read together. */
+    userAndSession: (userId: string, sessionId: string) =>
+      connection.read(db => ({ user: readUser(db, userId), session: readSession(db, sessionId) })),
+
+    liveSessions: (userId: string, now: number): Promise<Session[]> => connection.read(db =>
+      (statementsFor(db).liveSessions.all(userId, isoText(now)) as SessionRow[]).map(toSession)),
+
+    /**
+     * One rotation of a refresh token, by its hash: in one IMMEDIATE transaction, reads what
+     * `decide` needs (undefined for an unknown token), and writes the claim it returns, if any.
+     * Concurrent rotations of one token, from this process or another, run one after the other;
+     * only the first finds the token unused. `decide` must be synchronous.
+     */
+    rotate: async <T>(hash: string, decide: (facts: RotationFacts | undefined) => { result: T, claim?: RotationClaim }): Promise<T> =>
+      // (boxed: what `decide` returns is synchronous, but a bare T could be a promise to the types)
+      (await connection.immediate(db => {
+        const q = statementsFor(db)
+        const row = q.token.get(hash) as TokenRow | undefined
+        // A token's session and its user exist: deleting either deletes the token (cascade).
+        const facts = row === undefined
+          ? undefined
+          : {
+              token: { ...row, expiresAt: new Date(row.expiresAt), usedAt: row.usedAt === null ? null : new Date(row.usedAt) },
+              session: readSession(db, row.sessionId) as Session,
+              user: undefined as unknown as User
+            }
+        if (facts !== undefined) facts.user = readUser(db, facts.session.userId) as User
+        const { result, claim } = decide(facts)
+        if (claim !== undefined && facts !== undefined) {
+          const at = isoText(claim.at)
+          q.claim.run(at, claim.sealedSuccessor, facts.token.id)
+          q.insertToken.run(randomUUID(), claim.successorHash, facts.session.id, at, isoText(claim.successorExpiresAt))
+          q.touch.run(at, facts.session.id)
+        }
+        return { result }
+      })).result,
+
+    /** The denylist entries written after `cursor` (0 for all), and the cursor to read from next. */
+    deniedSince: (cursor: number) => connection.read(db => {
+      const rows = statementsFor(db).denied.all(cursor) as DeniedRow[]
+      const entries = rows.map(([, kind, value, expiresAt, issuedBefore]): DenyEntry => kind === 'sid_before'
+        ? { kind, value, expiresAt: new Date(expiresAt), issuedBefore: new Date(issuedBefore as string) }
+        : { kind, value, expiresAt: new Date(expiresAt) })
+      return { entries, cursor: rows.length === 0 ? cursor : Number(rows[rows.length - 1][0]) }
+    }),
+
+    /**
+     * Deletes expired denylist entries and refresh tokens, and the sessions expired, or revoked,
+     * before `sessionsBefore`; returns how many rows went.
+     */
+    purge: (now: number, sessionsBefore: number) => connection.immediate(db => {
+      const q = statementsFor(db)
+      const sessionsCutoff = isoText(sessionsBefore)
+      return q.purgeDenied.run(isoText(now)).changes + q.purgeTokens.run(isoText(now)).changes +
+        q.purgeSessions.run(sessionsCutoff, sessionsCutoff).changes
+    })
+  }
+}
