@@ -2,7 +2,7 @@
 // sessions, read the audit trail. Every change keeps at least one enabled admin, ends sessions in
 // the transaction that disables or deletes, and is recorded in that transaction.
 import { InvalidRequest, LastAdmin, NotFound } from '../errors.js'
-import type { AuditFilter, AuditRecord, Client, DenyEntry, Session, Store, Transaction, User, UserFilter } from '../store/index.js'
+import type { AuditFilter, AuditRecord, Client, DenyEntry, SessionSummary, Store, Transaction, User, UserFilter, UserSummary } from '../store/index.js'
 import type { Revocation } from './revocation.js'
 
 const ADMIN = 'admin'
@@ -28,8 +28,8 @@ export interface UserChange {
 }
 
 // Keyset pagination on (createdAt, id): a page boundary survives rows deleted meanwhile.
-function encodeCursor (user: User): string {
-  return Buffer.from(JSON.stringify([user.createdAt.toISOString(), user.id])).toString('base64url')
+function encodeCursor (user: UserSummary): string {
+  return Buffer.from(JSON.stringify([user.createdAt, user.id])).toString('base64url')
 }
 
 function decodeCursor (cursor: string): UserFilter['after'] {
@@ -68,7 +68,7 @@ export function createAdmin ({ store, revocation }: { store: Store, revocation: 
 
   return {
     /** A page of users, oldest first; `nextCursor` is null on the last page. */
-    async list ({ limit, cursor, username, email, role, disabled }: UserSearch): Promise<{ users: User[], nextCursor: string | null }> {
+    async list ({ limit, cursor, username, email, role, disabled }: UserSearch): Promise<{ users: UserSummary[], nextCursor: string | null }> {
       const after = cursor === undefined ? undefined : decodeCursor(cursor)
       const rows = await store.users.list({ limit: limit + 1, after, usernamePrefix: username, emailPrefix: email, role, disabled })
       const users = rows.slice(0, limit)
@@ -76,7 +76,7 @@ export function createAdmin ({ store, revocation }: { store: Store, revocation: 
     },
 
     /** One user and their live sessions; throws not_found. */
-    async get (id: string): Promise<{ user: User, sessions: Session[] }> {
+    async get (id: string): Promise<{ user: User, sessions: SessionSummary[] }> {
       const user = await store.users.get(id)
       if (user === null) throw new NotFound('No such user')
       return { user, sessions: await store.sessions.live(id, Date.now()) }

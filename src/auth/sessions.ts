@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto'
 import { InvalidGrant, InvalidScope, RateLimited } from '../errors.js'
 import type { Config } from '../config.js'
 import { grantedScopes, narrowScopes, type Scope } from '../roles.js'
-import type { AuditEntry, Client, DenyEntry, RotationClaim, Session, Store, User } from '../store/index.js'
+import type { AuditEntry, Client, DenyEntry, RotationClaim, Session, SessionSummary, Store, User } from '../store/index.js'
 import type { SessionSelection } from '../store/index.js'
 import { createTokenBucket } from './limits.js'
 import { hashRefreshToken, newRefreshToken, openSuccessor, sealSuccessor } from './refresh-token.js'
@@ -211,7 +211,7 @@ export function createSessions ({ store, accounts, revocation, sign, verify, con
     },
 
     /** The user's sessions that are neither revoked nor expired, most recently used first. */
-    list: (userId: string): Promise<Session[]> => store.sessions.live(userId, now()),
+    list: (userId: string): Promise<SessionSummary[]> => store.sessions.live(userId, now()),
 
     /** Ends one of the user's live sessions; false if there is no such live session. */
     end: async (holder: TokenHolder, sessionId: string, client: Client): Promise<boolean> =>

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { ROLE_SCOPES } from '../roles.js'
 import { PublicUser, toPublicUser } from './user.js'
+import { iso } from './common.js'
 import { SessionView } from './session.js'
 import { AUDIT_TYPES, AuditEventView } from './audit.js'
 
@@ -13,8 +14,8 @@ export const AdminUser = Type.Composite([PublicUser, Type.Object({
 export type AdminUser = Static<typeof AdminUser>
 
 /** A user as an admin sees it: the public view, whether it is disabled, and its last change. */
-export function toAdminUser (user: Parameters<typeof toPublicUser>[0] & { disabled: boolean, updatedAt: Date }): AdminUser {
-  return { ...toPublicUser(user), disabled: user.disabled, updatedAt: user.updatedAt.toISOString() }
+export function toAdminUser (user: Parameters<typeof toPublicUser>[0] & { disabled: boolean, updatedAt: Date | string }): AdminUser {
+  return { ...toPublicUser(user), disabled: user.disabled, updatedAt: iso(user.updatedAt) }
 }
 
 const Limit = Type.Integer({ minimum: 1, maximum: 100, default: 20 })

@@ -13,3 +13,6 @@ export const OAuthErrorReply = Type.Object({
 }, { title: 'OAuth error' })
 
 export const NoContent = Type.Null({ description: 'No content' })
+
+/** A time as the views show it, from a Date or from ISO 8601 text in UTC already (a listing's read model). */
+export const iso = (time: Date | string): string => typeof time === 'string' ? time : time.toISOString()

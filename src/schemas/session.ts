@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { PublicUser } from './user.js'
+import { iso } from './common.js'
 
 export const SessionView = Type.Object({
   id: Type.String(),
@@ -12,15 +13,15 @@ export const SessionView = Type.Object({
 }, { title: 'Session' })
 export type SessionView = Static<typeof SessionView>
 
-export interface SessionFacts { id: string, createdAt: Date, lastUsedAt: Date, expiresAt: Date, userAgent: string | null, ip: string | null }
+export interface SessionFacts { id: string, createdAt: Date | string, lastUsedAt: Date | string, expiresAt: Date | string, userAgent: string | null, ip: string | null }
 
 /** A session as its user sees it; `current` marks the one whose token asked. */
 export function toSessionView (session: SessionFacts, currentId: string): SessionView {
   return {
     id: session.id,
-    createdAt: session.createdAt.toISOString(),
-    lastUsedAt: session.lastUsedAt.toISOString(),
-    expiresAt: session.expiresAt.toISOString(),
+    createdAt: iso(session.createdAt),
+    lastUsedAt: iso(session.lastUsedAt),
+    expiresAt: iso(session.expiresAt),
     userAgent: session.userAgent,
     ip: session.ip,
     current: session.id === currentId

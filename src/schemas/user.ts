@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { MAX_PASSWORD_BYTES, MIN_PASSWORD_LENGTH } from '../auth/password-rules.js'
+import { iso } from './common.js'
 
 export const Username = Type.String({
   minLength: 3,
@@ -31,13 +32,13 @@ export const PublicUser = Type.Object({
 export type PublicUser = Static<typeof PublicUser>
 
 /** A user as anyone may see it: never the hash, the password version or the flags. */
-export function toPublicUser (user: { id: string, username: string, email: string, roles: string[], createdAt: Date }): PublicUser {
+export function toPublicUser (user: { id: string, username: string, email: string, roles: string[], createdAt: Date | string }): PublicUser {
   return {
     id: user.id,
     username: user.username,
     email: user.email,
     roles: user.roles,
-    createdAt: user.createdAt.toISOString()
+    createdAt: iso(user.createdAt)
   }
 }
 

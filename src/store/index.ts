@@ -58,7 +58,7 @@ export function createStore (url: string) {
 }
 
 export type Store = ReturnType<typeof createStore>
-export type { Client, DenyEntry, Session, User, AuditEntry, AuditRecord } from './records.js'
+export type { Client, DenyEntry, Session, SessionSummary, User, UserSummary, AuditEntry, AuditRecord } from './records.js'
 export type { RotationFacts, RotationClaim } from './sqlite.js'
 export type { SessionSelection } from './sessions.js'
 export type { UserFilter } from './users.js'

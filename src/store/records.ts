@@ -30,6 +30,30 @@ export interface Session {
   revokedAt: Date | null
 }
 
+/**
+ * A session as a listing shows it. Lists are read models: their times are ISO 8601 text in UTC,
+ * which is what a listing displays and serializes, without a Date made and formatted per field.
+ */
+export interface SessionSummary {
+  id: string
+  createdAt: string
+  lastUsedAt: string
+  expiresAt: string
+  userAgent: string | null
+  ip: string | null
+}
+
+/** A user as a listing shows it: no password hash; times as in SessionSummary. */
+export interface UserSummary {
+  id: string
+  username: string
+  email: string
+  roles: string[]
+  disabled: boolean
+  createdAt: string
+  updatedAt: string
+}
+
 /** Where a request came from, as sessions and the audit trail keep it. */
 export interface Client {
   ip: string | null

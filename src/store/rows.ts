@@ -1,7 +1,7 @@
 // SQLite's rows as the raw statements read them, turned into the store's records. Prisma writes
 // dates as ISO text (the adapter's timestampFormat 'iso8601', pinned in ./database.ts) and
 // integers come back as BigInt (the adapter sets safe integers).
-import type { Session, User } from './records.js'
+import type { Session, SessionSummary, User, UserSummary } from './records.js'
 
 /** A time as Prisma writes it, and as raw statements must write and compare it (./adapter.ts). */
 export { isoText } from './adapter.js'
@@ -20,6 +20,31 @@ export interface UserRow extends Omit<User, 'disabled' | 'passwordVersion' | 'cr
   createdAt: string
   updatedAt: string
   roles: string | null
+}
+
+export type SessionSummaryRow = SessionSummary
+export type UserSummaryRow = Omit<UserSummary, 'disabled' | 'roles'> & { disabled: bigint | number, roles: string | null }
+
+/**
+ * A stored time as ISO 8601 text in UTC, as toISOString() writes it: Prisma's own form
+ * (2026-11-27T16:37:24.988+00:00) needs only its offset replaced.
+ */
+export function isoZ (text: string): string {
+  return text.length === 29 && text.endsWith('+00:00') ? text.slice(0, 23) + 'Z' : new Date(text).toISOString()
+}
+
+export function toSessionSummary (row: SessionSummaryRow): SessionSummary {
+  return { ...row, createdAt: isoZ(row.createdAt), lastUsedAt: isoZ(row.lastUsedAt), expiresAt: isoZ(row.expiresAt) }
+}
+
+export function toUserSummary (row: UserSummaryRow): UserSummary {
+  return {
+    ...row,
+    disabled: Number(row.disabled) !== 0,
+    createdAt: isoZ(row.createdAt),
+    updatedAt: isoZ(row.updatedAt),
+    roles: row.roles === null ? [] : row.roles.split(' ')
+  }
 }
 
 export function toSession (row: SessionRow): Session {

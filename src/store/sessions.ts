@@ -1,7 +1,7 @@
 // Sessions and their refresh tokens, through Prisma: the portable implementation, on the client
 // or inside a transaction. (./sqlite.ts reads them, and rotates refresh tokens, faster on SQLite.)
 import type { Db } from './database.js'
-import type { Client, Session } from './records.js'
+import type { Client, Session, SessionSummary } from './records.js'
 
 /** Which live sessions: one user's, one by id, all but one. */
 export interface SessionSelection {
@@ -17,10 +17,11 @@ export function createSessions (db: Db) {
     get: (id: string): Promise<Session | null> => db.session.findUnique({ where: { id } }),
 
     /** The user's sessions neither revoked nor expired at `now`, most recently used first. */
-    live: (userId: string, now: number): Promise<Session[]> => db.session.findMany({
+    live: async (userId: string, now: number): Promise<SessionSummary[]> => (await db.session.findMany({
       where: { userId, revokedAt: null, expiresAt: { gt: new Date(now) } },
-      orderBy: { lastUsedAt: 'desc' }
-    }),
+      orderBy: { lastUsedAt: 'desc' },
+      select: { id: true, createdAt: true, lastUsedAt: true, expiresAt: true, userAgent: true, ip: true }
+    })).map(row => ({ ...row, createdAt: row.createdAt.toISOString(), lastUsedAt: row.lastUsedAt.toISOString(), expiresAt: row.expiresAt.toISOString() })),
 
     /** A new session with its first refresh token (only the token's hash is stored). */
     open: (input: { userId: string, scope: string, client: Client, expiresAt: Date, refreshToken: { hash: string, expiresAt: Date } }): Promise<Session> =>

@@ -5,17 +5,20 @@
 import { randomUUID } from 'node:crypto'
 import type { Database, Statement } from 'better-sqlite3'
 import { perConnection, type Connection } from './adapter.js'
-import { isoText, toSession, toUser, type SessionRow, type UserRow } from './rows.js'
-import type { DenyEntry, RefreshTokenRecord, Session, User } from './records.js'
+import { isoText, toSession, toSessionSummary, toUser, toUserSummary, type SessionRow, type SessionSummaryRow, type UserRow, type UserSummaryRow } from './rows.js'
+import type { DenyEntry, RefreshTokenRecord, Session, SessionSummary, User, UserSummary } from './records.js'
 import type { UserFilter } from './users.js'
 
 // A user's roles ride along in one column: one statement, one read of the index, for both.
-const USER = "SELECT *, (SELECT group_concat(role, ' ') FROM (SELECT role FROM UserRole WHERE userId = User.id ORDER BY role)) AS roles FROM User"
+const ROLES = "(SELECT group_concat(role, ' ') FROM (SELECT role FROM UserRole WHERE userId = User.id ORDER BY role)) AS roles"
+const USER = `SELECT *, ${ROLES} FROM User`
+const USER_SUMMARY = `SELECT id, username, email, disabled, createdAt, updatedAt, ${ROLES} FROM User`
 
 const statementsFor = perConnection((db: Database) => ({
   user: db.prepare(`${USER} WHERE id = ?`),
   session: db.prepare('SELECT * FROM Session WHERE id = ?'),
-  liveSessions: db.prepare('SELECT * FROM Session WHERE userId = ? AND revokedAt IS NULL AND expiresAt > ? ORDER BY lastUsedAt DESC'),
+  // Sorted here rather than by SQLite, which would build a temporary B-tree for a dozen rows.
+  liveSessions: db.prepare('SELECT id, createdAt, lastUsedAt, expiresAt, userAgent, ip FROM Session WHERE userId = ? AND revokedAt IS NULL AND expiresAt > ?'),
   token: db.prepare('SELECT id, sessionId, expiresAt, usedAt, successor FROM RefreshToken WHERE hash = ?'),
   claim: db.prepare('UPDATE RefreshToken SET usedAt = ?, successor = ? WHERE id = ? AND usedAt IS NULL'),
   insertToken: db.prepare('INSERT INTO RefreshToken (id, hash, sessionId, createdAt, expiresAt) VALUES (?, ?, ?, ?, ?)'),
@@ -60,7 +63,7 @@ function pageStatement (db: Database, filter: UserFilter): { statement: Statemen
   let statement = cache.get(key)
   if (statement === undefined) {
     const where = conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`
-    cache.set(key, statement = db.prepare(`${USER}${where} ORDER BY createdAt, id LIMIT ?`))
+    cache.set(key, statement = db.prepare(`${USER_SUMMARY}${where} ORDER BY createdAt, id LIMIT ?`))
   }
   return { statement, args: [...args, filter.limit] }
 }
@@ -91,17 +94,19 @@ export function createSqlitePaths (connection: Connection) {
     session: (id: string): Promise<Session | null> => connection.read(db => readSession(db, id)),
 
     /** Up to `limit` users in (createdAt, id) order. */
-    listUsers: (filter: UserFilter): Promise<User[]> => connection.read(db => {
+    listUsers: (filter: UserFilter): Promise<UserSummary[]> => connection.read(db => {
       const { statement, args } = pageStatement(db, filter)
-      return (statement.all(...args) as UserRow[]).map(toUser)
+      return (statement.all(...args) as UserSummaryRow[]).map(toUserSummary)
     }),
 
     /** A user and a session, read together. */
     userAndSession: (userId: string, sessionId: string) =>
       connection.read(db => ({ user: readUser(db, userId), session: readSession(db, sessionId) })),
 
-    liveSessions: (userId: string, now: number): Promise<Session[]> => connection.read(db =>
-      (statementsFor(db).liveSessions.all(userId, isoText(now)) as SessionRow[]).map(toSession)),
+    liveSessions: (userId: string, now: number): Promise<SessionSummary[]> => connection.read(db =>
+      (statementsFor(db).liveSessions.all(userId, isoText(now)) as SessionSummaryRow[]).map(toSessionSummary)
+        // (the same form of text everywhere: ordered as text, ordered in time)
+        .sort((a, b) => a.lastUsedAt < b.lastUsedAt ? 1 : a.lastUsedAt > b.lastUsedAt ? -1 : 0)),
 
     /**
      * One rotation of a refresh token, by its hash: in one IMMEDIATE transaction, reads what
@@ -114,15 +119,13 @@ export function createSqlitePaths (connection: Connection) {
       (await connection.immediate(db => {
         const q = statementsFor(db)
         const row = q.token.get(hash) as TokenRow | undefined
-        // A token's session and its user exist: deleting either deletes the token (cascade).
-        const facts = row === undefined
-          ? undefined
-          : {
-              token: { ...row, expiresAt: new Date(row.expiresAt), usedAt: row.usedAt === null ? null : new Date(row.usedAt) },
-              session: readSession(db, row.sessionId) as Session,
-              user: undefined as unknown as User
-            }
-        if (facts !== undefined) facts.user = readUser(db, facts.session.userId) as User
+        let facts: RotationFacts | undefined
+        if (row !== undefined) {
+          // A token's session and its user exist: deleting either deletes the token (cascade).
+          const session = readSession(db, row.sessionId) as Session
+          const token = { ...row, expiresAt: new Date(row.expiresAt), usedAt: row.usedAt === null ? null : new Date(row.usedAt) }
+          facts = { token, session, user: readUser(db, session.userId) as User }
+        }
         const { result, claim } = decide(facts)
         if (claim !== undefined && facts !== undefined) {
           const at = isoText(claim.at)

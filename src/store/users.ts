@@ -3,7 +3,7 @@
 import { Prisma } from '../generated/prisma/client.js'
 import type { User as PrismaUser } from '../generated/prisma/client.js'
 import type { Db } from './database.js'
-import type { User } from './records.js'
+import type { User, UserSummary } from './records.js'
 
 const withRoles = { roles: { select: { role: true } } } as const
 
@@ -99,7 +99,7 @@ export function createUsers (db: Db) {
       db.user.count({ where: { id: { not: id }, disabled: false, roles: { some: { role } } } }),
 
     /** Up to `limit` users in (createdAt, id) order. */
-    async list ({ limit, after, usernamePrefix, emailPrefix, role, disabled }: UserFilter): Promise<User[]> {
+    async list ({ limit, after, usernamePrefix, emailPrefix, role, disabled }: UserFilter): Promise<UserSummary[]> {
       const rows = await db.user.findMany({
         where: {
           AND: [
@@ -109,9 +109,10 @@ export function createUsers (db: Db) {
         },
         orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
         take: limit,
-        include: withRoles
+        select: { id: true, username: true, email: true, disabled: true, createdAt: true, updatedAt: true, ...withRoles }
       })
-      return rows.map(toUser)
+      return rows.map(({ roles, createdAt, updatedAt, ...row }) =>
+        ({ ...row, roles: roles.map(r => r.role).sort(), createdAt: createdAt.toISOString(), updatedAt: updatedAt.toISOString() }))
     }
   }
 }
