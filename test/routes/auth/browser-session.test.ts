@@ -1,7 +1,7 @@
 // A browser session's life: reload (GET /auth/csrf), silent refresh through the refresh
 // cookie, logout that clears the cookies.
 import t from 'tap'
-import { Browser, build, decodeJwt, register, statusWith } from '../../helper.js'
+import { Browser, bearer, build, decodeJwt, register, statusWith, token } from '../../helper.js'
 
 type Cookie = { name: string, value: string, path?: string, maxAge?: number, httpOnly?: boolean, secure?: boolean, sameSite?: string, expires?: Date }
 
@@ -86,6 +86,23 @@ t.test('logout revokes the session and clears both cookies with their names, pat
   t.equal(replay.statusCode, 400)
   t.ok((await app.store.prisma.session.findUniqueOrThrow({ where: { id: decodeJwt(access).payload.sid } })).revokedAt)
   t.equal((await browser.request('GET', '/auth/me')).statusCode, 401, 'the browser is signed out')
+})
+
+t.test('a logout that brings a bearer token ends that token\'s session and leaves the cookies\' alone', async t => {
+  const app = await build(t)
+  const user = await register(app)
+  const browser = new Browser(app)
+  await browser.login(user.username)
+  const api = await token(app, user.username)
+
+  // The header wins over the cookies: the request is the API client's, and so is the logout.
+  const res = await browser.request('POST', '/auth/logout', { headers: bearer(api.access_token) })
+  t.equal(res.statusCode, 204)
+  t.same(res.cookies, [], 'no cookie cleared')
+  t.equal(await statusWith(app, api.access_token), 401, 'the API session ended')
+  t.equal((await browser.request('GET', '/auth/me')).statusCode, 200, 'the browser is still signed in')
+  const sessions = await app.store.prisma.session.findMany({ where: { userId: user.id }, orderBy: { createdAt: 'asc' } })
+  t.same(sessions.map(session => session.revokedAt === null), [true, false], 'the browser\'s session lives, the API client\'s ended')
 })
 
 // Cookie tossing: a page on a sibling subdomain sets its own __Secure-refresh (its Domain
