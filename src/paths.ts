@@ -10,6 +10,6 @@ export const publicDir = fileURLToPath(new URL('./public/', here))
 // Written by the build (src/cli/compile-schemas.ts): there is none under src/.
 export const compiledSchemas = fileURLToPath(new URL('./schemas.cjs', here))
 const extension = here.endsWith('.ts') ? '.ts' : '.js'
-export const passwordWorker = new URL(`./plugins/app/password-worker${extension}`, here)
+export const passwordWorker = new URL(`./auth/password-worker${extension}`, here)
 // Not in the bundle: tsc's output beside it (dist/store/), which loads the schema engine itself.
 export const migrateWorker = new URL(`./store/migrate-worker${extension}`, here)

@@ -6,15 +6,7 @@ import { EmailTaken, InvalidPassword, Overloaded, UsernameTaken, WrongPassword }
 import { MAX_PASSWORD_BYTES, passwordProblem } from './password-rules.js'
 import type { Client, Store, User } from '../store/index.js'
 import type { Revocation } from './revocation.js'
-
-/** Password hashing, off the event loop (plugins/app/passwords.ts). */
-export interface PasswordHasher {
-  hash (password: string): Promise<string>
-  /** Without a hash (no such account) it compares with a dummy one of the same cost. */
-  verify (password: string, hash: string | null): Promise<boolean>
-  /** True when a new comparison would be refused as overloaded. */
-  saturated (): boolean
-}
+import type { Passwords } from './passwords.js'
 
 /** One request's password checks: take() before each comparison, succeeded() after a right one. */
 export interface PasswordAttempt {
@@ -41,7 +33,7 @@ export type CheckedCredentials =
 
 export interface AccountsOptions {
   store: Store
-  passwords: PasswordHasher
+  passwords: Pick<Passwords, 'hash' | 'verify' | 'saturated'>
   revocation: Revocation
   bcryptRounds: number
 }

@@ -46,7 +46,7 @@ function decodeCursor (cursor: string): UserFilter['after'] {
 // The audit fields of an admin's action: the admin is the actor, in their own session.
 const auditedAs = ({ id, sessionId, ip, userAgent }: Actor) => ({ actorId: id, sessionId, ip, userAgent })
 
-export function createAdmin ({ store, revocation }: { store: Store, revocation: Revocation }) {
+export function createAdmin ({ store, revocation, now = () => Date.now() }: { store: Store, revocation: Revocation, now?: () => number }) {
   async function load (tx: Transaction, id: string): Promise<User> {
     const user = await tx.users.get(id)
     if (user === null) throw new NotFound('No such user')
@@ -79,7 +79,7 @@ export function createAdmin ({ store, revocation }: { store: Store, revocation: 
     async get (id: string): Promise<{ user: User, sessions: SessionSummary[] }> {
       const user = await store.users.get(id)
       if (user === null) throw new NotFound('No such user')
-      return { user, sessions: await store.sessions.live(id, Date.now()) }
+      return { user, sessions: await store.sessions.live(id, now()) }
     },
 
     /** Sets roles or disabled; throws not_found or last_admin. */

@@ -78,12 +78,6 @@ export function createRevocation ({ store, accessTokenTtl, now = () => Date.now(
       return entries
     },
 
-    /** Writes entries to the database, then to this process's copy. */
-    async deny (entries: DenyEntry[]): Promise<void> {
-      await store.transaction(tx => tx.denylist.add(entries))
-      remember(entries)
-    },
-
     /** Adds entries that committed to this process's copy. */
     remember,
 

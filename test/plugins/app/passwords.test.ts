@@ -1,7 +1,7 @@
 import t from 'tap'
 import bcrypt from 'bcryptjs'
 import { bearer, build, newUser, PASSWORD, register, signedIn, tempDir } from '../../helper.js'
-import { dummyHash } from '../../../src/plugins/app/passwords.js'
+import { dummyHash } from '../../../src/auth/passwords.js'
 
 t.test('the dummy hash for unknown users costs a full bcrypt computation at the configured cost', async t => {
   for (const rounds of [4, 12]) {
