@@ -29,7 +29,7 @@ export function createAjv (coerceTypes: boolean, options: { source?: boolean } =
   return ajv
 }
 
-// Compiling the routes' validators took 90 ms of every start. `npm run build` compiles them
+// Compiling the routes' validators is a large part of the start. `npm run build` compiles them
 // once (src/cli/compile-schemas.ts), as Fastify's standalone mode does, into dist/schemas.cjs,
 // keyed by a hash of each schema and of everything its code depends on: the part (converted or
 // not), Ajv's options and the versions of Ajv and its formats. Code built from anything else is

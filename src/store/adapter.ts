@@ -52,7 +52,7 @@ export function perConnection<T> (prepare: (db: Database) => T): (db: Database) 
 
 /**
  * A time as Prisma writes it with the adapter's timestampFormat 'iso8601' (pinned in
- * plugins/external/prisma.ts), and as raw statements must write and compare it: SQLite compares
+ * ./database.ts), and as raw statements must write and compare it: SQLite compares
  * these columns as text, which orders correctly only when every value has the same form.
  */
 export const isoText = (ms: number) => new Date(ms).toISOString().replace('Z', '+00:00')
@@ -157,7 +157,7 @@ function exclusive (adapter: SqlDriverAdapter, connection: { current?: Connectio
     },
     getConnectionInfo: adapter.getConnectionInfo?.bind(adapter),
     async dispose () {
-      // After $disconnect(), the next raw work connects anew (plugins/external/prisma.ts), as
+      // After $disconnect(), the next raw work connects anew (./database.ts), as
       // Prisma's next query would.
       if (connection.current === current) connection.current = undefined
       await adapter.dispose()

@@ -1,5 +1,6 @@
 // Sessions and their refresh tokens, through Prisma: the portable implementation, on the client
-// or inside a transaction. (./sqlite.ts reads them, and rotates refresh tokens, faster on SQLite.)
+// or inside a transaction. (On SQLite, ./sqlite.ts reads them and rotates refresh tokens with
+// statements.)
 import type { Db } from './database.js'
 import type { Client, Session, SessionSummary } from './records.js'
 

@@ -1,5 +1,5 @@
 // Accounts and their roles, through Prisma: the portable implementation, on the client or inside
-// a transaction. (./sqlite.ts reads a user by id faster on SQLite.)
+// a transaction. (On SQLite, ./sqlite.ts reads a user and lists users with statements.)
 import { Prisma } from '../generated/prisma/client.js'
 import type { User as PrismaUser } from '../generated/prisma/client.js'
 import type { Db } from './database.js'

@@ -1,0 +1,88 @@
+// The domain without Fastify: accounts, sessions and revocation built from their factories on a
+// real SQLite store, with a clock the test moves and a signer of its own. What a route does in
+// one request is a call here.
+import { join } from 'node:path'
+import t, { type Test } from 'tap'
+import { createStore } from '../../src/store/index.js'
+import { createRevocation } from '../../src/auth/revocation.js'
+import { createPasswords } from '../../src/auth/passwords.js'
+import { createAccounts, type PasswordAttempt } from '../../src/auth/accounts.js'
+import { createSessions, type AccessClaims } from '../../src/auth/sessions.js'
+import { InvalidGrant } from '../../src/errors.js'
+import { PASSWORD, tempDir } from '../helper.js'
+
+const CLIENT = { ip: '192.0.2.1', userAgent: 'test' }
+const ANY_ATTEMPT: PasswordAttempt = { take: () => ({ release () {} }), succeeded () {} }
+const config = { ACCESS_TOKEN_TTL: 900, REFRESH_TOKEN_TTL: 3600, SESSION_TTL: 7200, REFRESH_REUSE_GRACE: 10, RATE_LIMIT_REFRESH: 100 }
+
+async function domain (t: Test) {
+  const store = createStore(`file:${join(tempDir(t), 'auth.db')}`)
+  t.teardown(() => store.close())
+  await store.ready()
+  let now = Date.parse('2026-11-27T12:00:00Z')
+  const clock = { now: () => now, advance: (ms: number) => { now += ms } }
+  const passwords = createPasswords({ rounds: 4, threads: 1 })
+  t.teardown(() => passwords.close())
+  const revocation = createRevocation({ store, accessTokenTtl: config.ACCESS_TOKEN_TTL, now: clock.now })
+  const accounts = createAccounts({ store, passwords, revocation, bcryptRounds: 4 })
+  const signed: AccessClaims[] = []
+  const sessions = createSessions({
+    store,
+    accounts,
+    revocation,
+    sign: claims => { signed.push(claims); return `token-${signed.length}` },
+    verify: () => { throw new Error('not a token of this test') },
+    config,
+    log: { warn () {} },
+    now: clock.now
+  })
+  return { store, clock, accounts, sessions, revocation, signed }
+}
+
+t.test('a login, a rotation, a retry inside the grace window, a reuse past it: on the test\'s clock', async t => {
+  const { store, clock, accounts, sessions, revocation, signed } = await domain(t)
+  const user = await accounts.register({ username: 'ann', email: 'ann@example.com', password: PASSWORD }, { via: 'cli' })
+
+  const login = await sessions.login('ann', PASSWORD, undefined, { ...CLIENT, via: 'api' }, ANY_ATTEMPT)
+  t.ok(login)
+  const first = login!.refreshToken
+  t.equal(signed[0].iat, clock.now() / 1000, 'iat from the injected clock')
+  t.equal(login!.refreshExpiresIn, config.REFRESH_TOKEN_TTL)
+
+  clock.advance(60_000)
+  const rotated = await sessions.refresh(first, undefined, CLIENT)
+  t.not(rotated.refreshToken, first)
+  t.equal(rotated.session.lastUsedAt.getTime(), clock.now(), 'used now, by the clock')
+
+  clock.advance(config.REFRESH_REUSE_GRACE * 1000)
+  t.equal((await sessions.refresh(first, undefined, CLIENT)).refreshToken, rotated.refreshToken, 'a retry on the last millisecond of the grace: the same successor')
+
+  clock.advance(1)
+  await t.rejects(sessions.refresh(first, undefined, CLIENT), InvalidGrant, 'one millisecond later: a reuse')
+  const session = await store.sessions.get(login!.session.id)
+  t.equal(session?.revokedAt?.getTime(), clock.now(), 'the session ended at that instant')
+  t.ok(revocation.isRevoked('any', login!.session.id, clock.now() / 1000), 'its access tokens refused in this process at once')
+  await t.rejects(sessions.refresh(rotated.refreshToken, undefined, CLIENT), InvalidGrant, 'and the successor died with it')
+
+  const events = await store.audit.list({ limit: 10, userId: user.id })
+  t.same(events.map(event => event.type).reverse(), ['user_created', 'login_succeeded', 'refresh_reuse_detected'])
+  t.same(events[events.length - 1].detail, { via: 'cli', roles: ['user'] })
+})
+
+t.test('a session\'s last refresh token and access token end with the session, not after it', async t => {
+  const { clock, accounts, sessions } = await domain(t)
+  await accounts.register({ username: 'bob', email: 'bob@example.com', password: PASSWORD }, { via: 'cli' })
+  const login = await sessions.login('bob', PASSWORD, ['profile'], { ...CLIENT, via: 'api' }, ANY_ATTEMPT)
+
+  // Refreshed before each refresh token expires, the session reaches its last ten minutes.
+  clock.advance(3599_000)
+  const kept = await sessions.refresh(login!.refreshToken, undefined, CLIENT)
+  t.equal(kept.refreshExpiresIn, config.REFRESH_TOKEN_TTL, 'a full refresh-token life while the session has more')
+  clock.advance((config.SESSION_TTL - 600 - 3599) * 1000)
+  const late = await sessions.refresh(kept.refreshToken, undefined, CLIENT)
+  t.equal(late.expiresIn, 600, 'the access token lives only as long as the session has left')
+  t.equal(late.refreshExpiresIn, 600, 'and so does the refresh token')
+
+  clock.advance(600_000)
+  await t.rejects(sessions.refresh(late.refreshToken, undefined, CLIENT), InvalidGrant, 'the session is over')
+})
