@@ -4,7 +4,7 @@
 import Fastify from 'fastify'
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import { PrismaClient } from '../dist/generated/prisma/client.js'
-import { migrate } from '../dist/db/migrate.js'
+import { migrate } from '../dist/store/migrate.js'
 
 const url = process.env.DATABASE_URL
 await migrate(url)

@@ -42,7 +42,8 @@ export function createStore (url: string) {
 
     /**
      * Runs `work` in one transaction; it commits when `work` resolves and rolls back when it
-     * throws. Only the modules it is given may be used inside: the store's own wait for it to end.
+     * throws. Inside, use only the modules it is given: the store's own methods wait for the
+     * transaction to end, which would never come.
      */
     transaction: <T>(work: (tx: Transaction) => Promise<T>): Promise<T> =>
       prisma.$transaction(tx => work(modules(tx))),
