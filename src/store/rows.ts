@@ -43,7 +43,7 @@ export function toUserSummary (row: UserSummaryRow): UserSummary {
     disabled: Number(row.disabled) !== 0,
     createdAt: isoZ(row.createdAt),
     updatedAt: isoZ(row.updatedAt),
-    roles: row.roles === null ? [] : row.roles.split(' ')
+    roles: row.roles === null ? [] : row.roles.split(' ').sort()
   }
 }
 
@@ -64,6 +64,6 @@ export function toUser (row: UserRow): User {
     passwordVersion: Number(row.passwordVersion),
     createdAt: new Date(row.createdAt),
     updatedAt: new Date(row.updatedAt),
-    roles: row.roles === null ? [] : row.roles.split(' ')
+    roles: row.roles === null ? [] : row.roles.split(' ').sort()
   }
 }

@@ -10,7 +10,8 @@ import type { DenyEntry, RefreshTokenRecord, Session, SessionSummary, User, User
 import type { UserFilter } from './users.js'
 
 // A user's roles ride along in one column: one statement, one read of the index, for both.
-const ROLES = "(SELECT group_concat(role, ' ') FROM (SELECT role FROM UserRole WHERE userId = User.id ORDER BY role)) AS roles"
+// (group_concat promises no order: ./rows.ts sorts them.)
+const ROLES = "(SELECT group_concat(role, ' ') FROM UserRole WHERE userId = User.id) AS roles"
 const USER = `SELECT *, ${ROLES} FROM User`
 const USER_SUMMARY = `SELECT id, username, email, disabled, createdAt, updatedAt, ${ROLES} FROM User`
 
