@@ -48,9 +48,7 @@ export function createSlidingWindow ({ limit, windowMs }: { limit: number, windo
           if (log.length === 0 && logs.get(key) === log) logs.delete(key)
         }
       }
-    },
-    /** How many slots the key has taken in the window. */
-    used: (key: string, now = Date.now()) => live(key, now).length
+    }
   }
 }
 
