@@ -114,15 +114,14 @@ export function createAccounts ({ store, passwords, revocation, bcryptRounds }: 
       const problem = passwordProblem(next)
       if (problem !== undefined) throw new InvalidPassword(problem)
       const passwordHash = await passwords.hash(next)
-      const ended = await store.transaction(async tx => {
+      await revocation.change(async tx => {
         // Another change committed since the current password was checked: it was checked
         // against a password that is no longer the user's.
         if (!await tx.users.replacePassword(user.id, account.passwordVersion, passwordHash)) throw new WrongPassword()
-        const entries = await revocation.endSessions(tx, { userId: user.id, except: user.sessionId })
-        await tx.audit.record({ type: 'password_changed', userId: user.id, sessionId: user.sessionId, ...client, detail: { sessionsEnded: entries.length } })
-        return entries
+        const denied = await revocation.endSessions(tx, { userId: user.id, except: user.sessionId })
+        await tx.audit.record({ type: 'password_changed', userId: user.id, sessionId: user.sessionId, ...client, detail: { sessionsEnded: denied.length } })
+        return { result: undefined, denied }
       })
-      revocation.remember(ended)
     }
   }
 }

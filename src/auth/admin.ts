@@ -59,13 +59,6 @@ export function createAdmin ({ store, revocation, now = () => Date.now() }: { st
     if (await tx.users.countOthersWithRole(target.id, ADMIN) === 0) throw new LastAdmin()
   }
 
-  // A change in one transaction, whose denylist entries this process applies once committed.
-  async function change<T> (work: (tx: Transaction) => Promise<{ result: T, revoked: DenyEntry[] }>): Promise<T> {
-    const { result, revoked } = await store.transaction(work)
-    revocation.remember(revoked)
-    return result
-  }
-
   return {
     /** A page of users, oldest first; `nextCursor` is null on the last page. */
     async list ({ limit, cursor, username, email, role, disabled }: UserSearch): Promise<{ users: UserSummary[], nextCursor: string | null }> {
@@ -83,48 +76,48 @@ export function createAdmin ({ store, revocation, now = () => Date.now() }: { st
     },
 
     /** Sets roles or disabled; throws not_found or last_admin. */
-    update: (actor: Actor, id: string, { roles: newRoles, disabled: newDisabled }: UserChange): Promise<User> => change(async tx => {
+    update: (actor: Actor, id: string, { roles: newRoles, disabled: newDisabled }: UserChange): Promise<User> => revocation.change(async tx => {
       const by = auditedAs(actor)
       const before = await load(tx, id)
       const roles = newRoles ?? before.roles
       const disabled = newDisabled ?? before.disabled
       await keepAnAdmin(tx, before, roles.includes(ADMIN) && !disabled)
 
-      let revoked: DenyEntry[] = []
+      let denied: DenyEntry[] = []
       if (newRoles !== undefined && [...roles].sort().join(' ') !== before.roles.join(' ')) {
         await tx.users.setRoles(id, roles)
         // A removed role's scopes go from the live access tokens at once, not at their expiry;
         // the sessions stay, and their next refresh carries what the remaining roles grant.
-        if (before.roles.some(role => !roles.includes(role))) revoked = await revocation.expireTokens(tx, id)
+        if (before.roles.some(role => !roles.includes(role))) denied = await revocation.expireTokens(tx, id)
         await tx.audit.record({ type: 'roles_changed', userId: id, ...by, detail: { from: before.roles, to: [...roles].sort() } })
       }
       if (disabled !== before.disabled) {
         await tx.users.setDisabled(id, disabled)
         // Disabling takes effect at once: every session ends, every live access token is denied.
         const ended = disabled ? await revocation.endSessions(tx, { userId: id }) : []
-        revoked = [...revoked, ...ended]
+        denied = [...denied, ...ended]
         await tx.audit.record({ type: disabled ? 'user_disabled' : 'user_enabled', userId: id, ...by, detail: { sessionsEnded: ended.length } })
       }
-      return { result: await load(tx, id), revoked }
+      return { result: await load(tx, id), denied }
     }),
 
     /** Deletes a user, ending their sessions; throws not_found or last_admin. */
-    remove: (actor: Actor, id: string): Promise<void> => change(async tx => {
+    remove: (actor: Actor, id: string): Promise<void> => revocation.change(async tx => {
       const target = await load(tx, id)
       await keepAnAdmin(tx, target, false)
       // The denylist rows outlive the sessions the delete cascades away.
-      const revoked = await revocation.endSessions(tx, { userId: id })
+      const denied = await revocation.endSessions(tx, { userId: id })
       await tx.users.remove(id)
-      await tx.audit.record({ type: 'user_deleted', userId: id, ...auditedAs(actor), detail: { username: target.username, sessionsEnded: revoked.length } })
-      return { result: undefined, revoked }
+      await tx.audit.record({ type: 'user_deleted', userId: id, ...auditedAs(actor), detail: { username: target.username, sessionsEnded: denied.length } })
+      return { result: undefined, denied }
     }),
 
     /** Ends every session of a user; throws not_found. Returns how many ended. */
-    endSessions: (actor: Actor, id: string): Promise<number> => change(async tx => {
+    endSessions: (actor: Actor, id: string): Promise<number> => revocation.change(async tx => {
       await load(tx, id)
-      const revoked = await revocation.endSessions(tx, { userId: id })
-      await tx.audit.record({ type: 'sessions_revoked', userId: id, ...auditedAs(actor), detail: { sessionsEnded: revoked.length } })
-      return { result: revoked.length, revoked }
+      const denied = await revocation.endSessions(tx, { userId: id })
+      await tx.audit.record({ type: 'sessions_revoked', userId: id, ...auditedAs(actor), detail: { sessionsEnded: denied.length } })
+      return { result: denied.length, denied }
     }),
 
     /** The audit trail, newest first; `next` is the `before` of the following page, or null on the last. */

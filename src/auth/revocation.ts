@@ -3,8 +3,7 @@
 // that feeds it. The database is the truth; every authenticated request is checked against an
 // in-memory copy, which this process updates on each of its own writes and refreshes with the
 // rows other processes added (sync()). Entries live until the tokens they cover have expired.
-import type { DenyEntry, Store, Transaction } from '../store/index.js'
-import type { SessionSelection } from '../store/index.js'
+import type { DenyEntry, SessionSelection, Store, Transaction } from '../store/index.js'
 
 // Denylist entries outlive their tokens by this much, for clocks that disagree a little.
 export const CLOCK_MARGIN_MS = 60_000
@@ -51,8 +50,19 @@ export function createRevocation ({ store, accessTokenTtl, now = () => Date.now(
       ({ kind: 'jti', value: jti, expiresAt: new Date(exp * 1000 + CLOCK_MARGIN_MS) }),
 
     /**
-     * Inside `tx`: marks the selected live sessions revoked and denies their ids until every
-     * access token naming them has expired. remember() the entries once `tx` committed.
+     * Runs `work` in one store transaction, then refuses in this process, from the next request
+     * on, the tokens covered by the denylist entries it wrote (`denied`): other processes read
+     * them at their next sync.
+     */
+    async change<T> (work: (tx: Transaction) => Promise<{ result: T, denied: DenyEntry[] }>): Promise<T> {
+      const { result, denied } = await store.transaction(work)
+      remember(denied)
+      return result
+    },
+
+    /**
+     * Inside `tx` (of change()): marks the selected live sessions revoked and denies their ids
+     * until every access token naming them has expired.
      */
     async endSessions (tx: Transaction, selection: SessionSelection): Promise<DenyEntry[]> {
       const ids = await tx.sessions.unrevoked(selection)
@@ -77,9 +87,6 @@ export function createRevocation ({ store, accessTokenTtl, now = () => Date.now(
       await tx.denylist.add(entries)
       return entries
     },
-
-    /** Adds entries that committed to this process's copy. */
-    remember,
 
     /** Reads the rows other processes added since the last sync. */
     async sync (): Promise<void> {

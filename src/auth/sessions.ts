@@ -93,18 +93,16 @@ export function createSessions ({ store, accounts, revocation, sign, verify, con
     })
   }
 
-  // Ends sessions, denies `extra` too, and records `event`, in one transaction; then this
-  // process refuses their tokens at once. Returns how many sessions ended.
-  async function end (selection: SessionSelection, event: AuditEntry | ((ended: number) => AuditEntry | undefined), extra: DenyEntry[] = []) {
-    const entries = await store.transaction(async tx => {
+  // Ends sessions, denies `extra` too, and records the event for the number that ended (none
+  // when it says undefined), in one change. Returns how many sessions ended.
+  function end (selection: SessionSelection, event: (ended: number) => AuditEntry | undefined, extra: DenyEntry[] = []) {
+    return revocation.change(async tx => {
       const ended = await revocation.endSessions(tx, selection)
       if (extra.length > 0) await tx.denylist.add(extra)
-      const entry = typeof event === 'function' ? event(ended.length) : event
+      const entry = event(ended.length)
       if (entry !== undefined) await tx.audit.record(entry)
-      return ended
+      return { result: ended.length, denied: [...ended, ...extra] }
     })
-    revocation.remember([...entries, ...extra])
-    return entries.length
   }
 
   async function revokeAccessToken (token: string, client: Client) {
@@ -115,12 +113,12 @@ export function createSessions ({ store, accounts, revocation, sign, verify, con
       // Only a token that verifies is ours to deny; an expired one is already dead.
       return false
     }
-    const entry = revocation.accessToken({ jti: claims.jti, exp: claims.exp })
-    await store.transaction(async tx => {
-      await tx.denylist.add([entry])
+    const denied = [revocation.accessToken({ jti: claims.jti, exp: claims.exp })]
+    await revocation.change(async tx => {
+      await tx.denylist.add(denied)
       await tx.audit.record({ type: 'token_revoked', userId: claims.sub, sessionId: claims.sid, ...client, detail: { via: 'revoke' } })
+      return { result: undefined, denied }
     })
-    revocation.remember([entry])
     return true
   }
 
@@ -128,7 +126,7 @@ export function createSessions ({ store, accounts, revocation, sign, verify, con
   async function revokeRefreshToken (token: string, client: Client) {
     const session = await store.sessions.byRefreshToken(hashRefreshToken(token))
     if (session === null) return false
-    await end({ id: session.id }, { type: 'logout', userId: session.userId, sessionId: session.id, ...client, detail: { via: 'revoke' } })
+    await end({ id: session.id }, () => ({ type: 'logout', userId: session.userId, sessionId: session.id, ...client, detail: { via: 'revoke' } }))
     return true
   }
 
@@ -188,7 +186,7 @@ export function createSessions ({ store, accounts, revocation, sign, verify, con
           // in one transaction. Should it fail (the database busy past its timeout), the reply is
           // a 503 and nothing has changed, as when the rotation itself cannot begin: the token is
           // still a used one, and its next replay ends the session.
-          await end({ id: rotation.sessionId }, { type: 'refresh_reuse_detected', userId: rotation.userId, sessionId: rotation.sessionId, ...client })
+          await end({ id: rotation.sessionId }, () => ({ type: 'refresh_reuse_detected', userId: rotation.userId, sessionId: rotation.sessionId, ...client }))
           log.warn({ userId: rotation.userId, sessionId: rotation.sessionId }, 'refresh token reuse detected: session revoked')
           throw new InvalidGrant('The refresh token is invalid')
         case 'invalid_scope':
@@ -219,7 +217,7 @@ export function createSessions ({ store, accounts, revocation, sign, verify, con
 
     /** Logout: ends the holder's session and denies the access token that asked for it. */
     async logout (holder: TokenHolder, client: Client): Promise<void> {
-      await end({ id: holder.sessionId, userId: holder.id }, { type: 'logout', userId: holder.id, sessionId: holder.sessionId, ...client },
+      await end({ id: holder.sessionId, userId: holder.id }, () => ({ type: 'logout', userId: holder.id, sessionId: holder.sessionId, ...client }),
         [revocation.accessToken({ jti: holder.tokenId, exp: holder.expiresAt })])
     },
 
