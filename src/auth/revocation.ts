@@ -23,13 +23,13 @@ export function createRevocation ({ store, accessTokenTtl, now = () => Date.now(
 
   function remember (entries: DenyEntry[]) {
     for (const entry of entries) {
-      if (entry.kind === 'sid_before') stale.set(entry.value, [entry.issuedBefore.getTime(), entry.expiresAt.getTime()])
-      else denied[entry.kind].set(entry.value, entry.expiresAt.getTime())
+      if (entry.kind === 'sid_before') stale.set(entry.value, [entry.issuedBefore, entry.expiresAt])
+      else denied[entry.kind].set(entry.value, entry.expiresAt)
     }
   }
 
   // Every access token naming a session was issued by `at`, so none outlives at + the TTL.
-  const accessTokensGoneAt = (at: number) => new Date(at + accessTokenTtl * 1000 + CLOCK_MARGIN_MS)
+  const accessTokensGoneAt = (at: number) => at + accessTokenTtl * 1000 + CLOCK_MARGIN_MS
 
   return {
     /** The hot-path check: Map lookups. `iat` in seconds, as in the token. */
@@ -47,7 +47,7 @@ export function createRevocation ({ store, accessTokenTtl, now = () => Date.now(
 
     /** The entry that refuses one access token until it expires. */
     accessToken: ({ jti, exp }: { jti: string, exp: number }): DenyEntry =>
-      ({ kind: 'jti', value: jti, expiresAt: new Date(exp * 1000 + CLOCK_MARGIN_MS) }),
+      ({ kind: 'jti', value: jti, expiresAt: exp * 1000 + CLOCK_MARGIN_MS }),
 
     /**
      * Runs `work` in one store transaction, then refuses in this process, from the next request
@@ -83,7 +83,7 @@ export function createRevocation ({ store, accessTokenTtl, now = () => Date.now(
       const at = now()
       const expiresAt = accessTokensGoneAt(at)
       const entries = (await tx.sessions.unrevoked({ userId })).map((value): DenyEntry =>
-        ({ kind: 'sid_before', value, expiresAt, issuedBefore: new Date(at) }))
+        ({ kind: 'sid_before', value, expiresAt, issuedBefore: at }))
       await tx.denylist.add(entries)
       return entries
     },

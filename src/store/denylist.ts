@@ -6,11 +6,12 @@ export function createDenylist (db: Db) {
   return {
     async add (entries: DenyEntry[]): Promise<void> {
       for (const entry of entries) {
-        const { kind, value, expiresAt } = entry
+        const { kind, value } = entry
+        const expiresAt = new Date(entry.expiresAt)
         if (kind === 'sid_before') {
           // A later cutoff replaces the earlier one, as a new row: other processes read by seq.
           await db.deniedToken.deleteMany({ where: { kind, value } })
-          await db.deniedToken.create({ data: { kind, value, expiresAt, issuedBefore: entry.issuedBefore } })
+          await db.deniedToken.create({ data: { kind, value, expiresAt, issuedBefore: new Date(entry.issuedBefore) } })
         } else {
           await db.deniedToken.upsert({ where: { kind_value: { kind, value } }, create: { kind, value, expiresAt }, update: {} })
         }

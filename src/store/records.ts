@@ -73,10 +73,11 @@ export interface RefreshTokenRecord {
 /**
  * A denylist entry: an access token id (jti), a session (sid), or the tokens of a session issued
  * before a time (sid_before: after its user lost a role). Kept until the tokens it covers expired.
+ * Times in milliseconds since the epoch, as the in-memory denylist compares them.
  */
 export type DenyEntry =
-  | { kind: 'jti' | 'sid', value: string, expiresAt: Date }
-  | { kind: 'sid_before', value: string, expiresAt: Date, issuedBefore: Date }
+  | { kind: 'jti' | 'sid', value: string, expiresAt: number }
+  | { kind: 'sid_before', value: string, expiresAt: number, issuedBefore: number }
 
 export interface AuditEntry {
   type: string

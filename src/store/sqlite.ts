@@ -141,8 +141,8 @@ export function createSqlitePaths (connection: Connection) {
     deniedSince: (cursor: number) => connection.read(db => {
       const rows = statementsFor(db).denied.all(cursor) as DeniedRow[]
       const entries = rows.map(([, kind, value, expiresAt, issuedBefore]): DenyEntry => kind === 'sid_before'
-        ? { kind, value, expiresAt: new Date(expiresAt), issuedBefore: new Date(issuedBefore as string) }
-        : { kind, value, expiresAt: new Date(expiresAt) })
+        ? { kind, value, expiresAt: Date.parse(expiresAt), issuedBefore: Date.parse(issuedBefore as string) }
+        : { kind, value, expiresAt: Date.parse(expiresAt) })
       return { entries, cursor: rows.length === 0 ? cursor : Number(rows[rows.length - 1][0]) }
     }),
 
