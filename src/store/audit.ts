@@ -2,9 +2,6 @@
 import type { Db } from './database.js'
 import type { AuditEntry, AuditRecord } from './records.js'
 
-// As sessions keep it: informational, bounded.
-const MAX_USER_AGENT = 512
-
 export interface AuditFilter {
   limit: number
   /** Events older than this sequence number. */
@@ -24,7 +21,7 @@ export function createAudit (db: Db) {
           actorId: entry.actorId ?? null,
           sessionId: entry.sessionId ?? null,
           ip: entry.ip ?? null,
-          userAgent: entry.userAgent?.slice(0, MAX_USER_AGENT) ?? null,
+          userAgent: entry.userAgent ?? null,
           detail: entry.detail === undefined ? null : JSON.stringify(entry.detail)
         }
       })

@@ -40,12 +40,8 @@ export function createSessions (db: Db) {
     /** The ids of the sessions selected that are not revoked. */
     async unrevoked ({ userId, id, except, unexpiredAt }: SessionSelection): Promise<string[]> {
       const rows = await db.session.findMany({
-        where: {
-          userId,
-          revokedAt: null,
-          ...(id !== undefined || except !== undefined ? { id: { ...(id !== undefined && { equals: id }), ...(except !== undefined && { not: except }) } } : {}),
-          ...(unexpiredAt !== undefined && { expiresAt: { gt: unexpiredAt } })
-        },
+        // (Prisma leaves out a condition whose value is undefined.)
+        where: { userId, id, revokedAt: null, NOT: except === undefined ? undefined : { id: except }, expiresAt: unexpiredAt && { gt: unexpiredAt } },
         select: { id: true }
       })
       return rows.map(row => row.id)

@@ -62,4 +62,6 @@ t.test('what a client sends about itself: X-Forwarded-For is not believed, a hug
   const session = await app.store.prisma.session.findUniqueOrThrow({ where: { id: decodeJwt(res.json().access_token).payload.sid } })
   t.equal(session.ip, '127.0.0.1')
   t.equal(session.userAgent, 'U'.repeat(512))
+  const event = await app.store.prisma.auditEvent.findFirstOrThrow({ where: { type: 'login_succeeded', sessionId: session.id } })
+  t.equal(event.userAgent, 'U'.repeat(512), 'the audit trail keeps the same bounded user agent')
 })
