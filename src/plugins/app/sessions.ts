@@ -14,7 +14,8 @@ export default fp(async function sessions (app) {
     store: app.store,
     accounts: app.accounts,
     revocation: app.revocation,
-    sign: (claims, options) => options === undefined ? app.jwt.sign(claims) : app.jwt.sign(claims, options),
+    // (without options, @fastify/jwt signs with its one configured signer)
+    sign: (claims, options) => app.jwt.sign(claims, options),
     verify: token => app.jwt.verify<AccessClaims & { exp: number }>(token),
     config: app.config,
     log: app.log
