@@ -50,13 +50,6 @@ export function perConnection<T> (prepare: (db: Database) => T): (db: Database) 
   }
 }
 
-/**
- * A time as Prisma writes it with the adapter's timestampFormat 'iso8601' (pinned in
- * ./database.ts), and as raw statements must write and compare it: SQLite compares
- * these columns as text, which orders correctly only when every value has the same form.
- */
-export const isoText = (ms: number) => new Date(ms).toISOString().replace('Z', '+00:00')
-
 // A work that awaited would go on after its transaction, on the shared connection.
 type NotPromise<T> = T extends PromiseLike<unknown> ? never : T
 

@@ -31,7 +31,6 @@ export function createStore (url: string) {
     users: { ...portable.users, get: fast.user, list: fast.listUsers },
     sessions: {
       ...portable.sessions,
-      get: fast.session,
       live: fast.liveSessions,
       /** The user and one of its sessions, read together. */
       userAndSession: fast.userAndSession

@@ -3,8 +3,12 @@
 // integers come back as BigInt (the adapter sets safe integers).
 import type { Session, SessionSummary, User, UserSummary } from './records.js'
 
-/** A time as Prisma writes it, and as raw statements must write and compare it (./adapter.ts). */
-export { isoText } from './adapter.js'
+/**
+ * A time as Prisma writes it with the adapter's timestampFormat 'iso8601', and as raw statements
+ * must write and compare it: SQLite compares these columns as text, which orders correctly only
+ * when every value has the same form.
+ */
+export const isoText = (ms: number) => new Date(ms).toISOString().replace('Z', '+00:00')
 
 export interface SessionRow extends Omit<Session, 'createdAt' | 'lastUsedAt' | 'expiresAt' | 'revokedAt'> {
   createdAt: string

@@ -92,8 +92,6 @@ export function createSqlitePaths (connection: Connection) {
   return {
     user: (id: string): Promise<User | null> => connection.read(db => readUser(db, id)),
 
-    session: (id: string): Promise<Session | null> => connection.read(db => readSession(db, id)),
-
     /** Up to `limit` users in (createdAt, id) order. */
     listUsers: (filter: UserFilter): Promise<UserSummary[]> => connection.read(db => {
       const { statement, args } = pageStatement(db, filter)

@@ -67,5 +67,9 @@ t.test('a user\'s live sessions: the same ones, most recently used first', async
   t.same(live, await portable(app).sessions.live(user.id, now))
   t.same(live.map(session => session.id), [sessions[0].id, sessions[3].id])
   t.match(live[0], { createdAt: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/ }, 'times as ISO 8601 in UTC')
-  t.same(await app.store.sessions.get(sessions[1].id), await portable(app).sessions.get(sessions[1].id))
+  for (const session of sessions) {
+    t.same(await app.store.sessions.userAndSession(user.id, session.id),
+      { user: await portable(app).users.get(user.id), session: await portable(app).sessions.get(session.id) }, 'a user and a session, read together')
+  }
+  t.same(await app.store.sessions.userAndSession('no-such-user', 'no-such-session'), { user: null, session: null })
 })
