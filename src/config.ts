@@ -13,7 +13,14 @@ export const ConfigSchema = Type.Object({
   HOST: Type.String({ minLength: 1, default: 'localhost', description: 'Address to listen on; 0.0.0.0 in a container' }),
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info' }),
-  DATABASE_URL: Type.String({ pattern: '^file:.+', default: 'file:./data/auth.db', description: 'SQLite file, relative to the working directory' }),
+  DATABASE_URL: Type.String({
+    pattern: '^(file:.+|[pP][oO][sS][tT][gG][rR][eE][sS]([qQ][lL])?://.+)$',
+    default: 'file:./data/auth.db',
+    description: 'file:<path> for SQLite (relative to the working directory), or postgres://user:password@host:port/database (libpq URL parameters such as sslmode accepted)'
+  }),
+  DATABASE_POOL_MAX: Type.Integer({ minimum: 1, maximum: 1000, default: 10, description: 'PostgreSQL: connections per instance' }),
+  DATABASE_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 5000, description: 'PostgreSQL: how long a statement may run before it is cancelled' }),
+  DATABASE_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 5000, description: 'PostgreSQL: how long to wait for a connection' }),
   JWT_SECRET: Type.Optional(Type.String({ description: 'HS256 key, at least 32 bytes; required in production' })),
   JWT_ISSUER: Type.String({ minLength: 1, default: 'authd' }),
   JWT_AUDIENCE: Type.String({ minLength: 1, default: 'authd' }),
@@ -128,6 +135,13 @@ export function loadConfig (env: Env = process.env): Config {
   if (production && config.PUBLIC_URL === '') {
     warnings.push('PUBLIC_URL is not set: the service takes its own origin from the Host header (X-Forwarded-Host with TRUST_PROXY), ' +
       'which a DNS-rebinding page controls; set it to the external origin, e.g. https://auth.example.com')
+  }
+  if (/^postgres/i.test(config.DATABASE_URL)) {
+    try {
+      new URL(config.DATABASE_URL) // eslint-disable-line no-new
+    } catch {
+      throw new ConfigError(`DATABASE_URL: ${JSON.stringify(withoutCredentials(config.DATABASE_URL))} is not a URL`)
+    }
   }
   // Browsers send origins lower-cased and without a default port: compare like with like.
   const publicOrigin = config.PUBLIC_URL === '' ? undefined : originOf('PUBLIC_URL', config.PUBLIC_URL)

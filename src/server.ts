@@ -3,6 +3,7 @@
 import closeWithGrace from 'close-with-grace'
 import { ConfigError, loadConfig, loadEnvFile, type Config } from './config.js'
 import { migrateEarly, migrationsSettled } from './store/migrate.js'
+import { DatabaseStartError } from './store/engine.js'
 import { unsupportedNode } from './runtime.js'
 
 const unsupported = unsupportedNode()
@@ -44,7 +45,12 @@ app = buildApp(config)
 try {
   await app.listen({ host: config.HOST, port: config.PORT })
 } catch (err) {
-  app.log.fatal({ err }, 'could not start')
+  if (err instanceof DatabaseStartError) {
+    // One line, no stack, as for a configuration error: the database named in it is the thing to fix.
+    console.error(`authd: ${err.message}`)
+  } else {
+    app.log.fatal({ err }, 'could not start')
+  }
   await migrationsSettled()
   process.exit(1)
 }

@@ -30,8 +30,28 @@ t.test('values are converted and validated, an empty one counts as unset', async
   t.same(config.warnings, [])
 
   for (const [name, value] of [['PORT', 'http'], ['PORT', '70000'], ['ACCESS_TOKEN_TTL', '0'], ['ACCESS_TOKEN_TTL', '1.5'], ['PORT', '0x10'], ['PORT', ' 80'], ['PORT', '1e3'],
-    ['BCRYPT_ROUNDS', '3'], ['BCRYPT_ROUNDS', '32'], ['LOG_LEVEL', 'loud'], ['NODE_ENV', 'staging'], ['DATABASE_URL', 'postgres://x']]) {
+    ['BCRYPT_ROUNDS', '3'], ['BCRYPT_ROUNDS', '32'], ['LOG_LEVEL', 'loud'], ['NODE_ENV', 'staging'], ['DATABASE_URL', 'mysql://x'], ['DATABASE_URL', 'postgres://'], ['DATABASE_POOL_MAX', '0']]) {
     t.throws(() => loadConfig({ [name]: value }), { name: 'ConfigError', message: new RegExp(`^${name}: .*got "${value.replace('.', '\\.')}"`) }, `${name}=${value}`)
+  }
+})
+
+t.test('DATABASE_URL: file: for SQLite, postgres:// or postgresql:// for PostgreSQL; a refused one never shows its password', async t => {
+  t.equal(loadConfig({}).DATABASE_URL, 'file:./data/auth.db')
+  const url = 'postgresql://authd:s3cret-pw@db.internal:5432/authd?sslmode=verify-full&sslrootcert=/etc/ca.pem'
+  const config = loadConfig({ DATABASE_URL: url, DATABASE_POOL_MAX: '20', DATABASE_STATEMENT_TIMEOUT_MS: '2000' })
+  t.equal(config.DATABASE_URL, url)
+  t.equal(config.DATABASE_POOL_MAX, 20)
+  t.equal(config.DATABASE_STATEMENT_TIMEOUT_MS, 2000)
+  t.equal(config.DATABASE_CONNECT_TIMEOUT_MS, 5000)
+  for (const value of ['mysql://authd:s3cret-pw@db/authd', 'postgres://authd:s3cret-pw@db.internal:99999/authd', 'postgres://authd:s3cret-pw@[db/authd']) {
+    try {
+      loadConfig({ DATABASE_URL: value })
+      t.fail(`${value} was accepted`)
+    } catch (err) {
+      t.match((err as Error).message, /^DATABASE_URL: /, value)
+      t.notMatch((err as Error).message, /s3cret/, 'the password is not shown')
+      t.match((err as Error).message, /authd@|\*\*\*@/, 'the rest is')
+    }
   }
 })
 

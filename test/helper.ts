@@ -1,5 +1,6 @@
 // Builds the whole app, as server.ts does, on a SQLite file of its own per test (a copy of one
-// migrated database, below), for app.inject().
+// migrated database, below), or with TEST_ENGINE=postgres a PostgreSQL database of its own
+// (./postgres.ts), for app.inject().
 import { createHmac, randomUUID } from 'node:crypto'
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -9,6 +10,9 @@ import type { DestinationStream } from 'pino'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { migrate } from '../src/store/migrate.js'
+import { onPostgres, postgresDatabase } from './postgres.js'
+
+export { engine, onPostgres } from './postgres.js'
 
 export const TEST_SECRET = 'a-test-secret-of-more-than-thirty-two-bytes'
 export const PASSWORD = 'correct horse battery staple'
@@ -57,7 +61,10 @@ function migratedTemplate (): Promise<string> {
 
 export async function build (t: Test, env: Record<string, string> = {}, options: { dir?: string, logStream?: DestinationStream } = {}): Promise<App> {
   let dir = options.dir
-  if (dir === undefined) {
+  if (onPostgres) {
+    env = { DATABASE_URL: await postgresDatabase(dir), ...env }
+    dir ??= tempDir(t)
+  } else if (dir === undefined) {
     dir = tempDir(t)
     copyFileSync(await migratedTemplate(), join(dir, 'auth.db'))
   }

@@ -20,12 +20,32 @@ export function createRevocation ({ store, accessTokenTtl, now = () => Date.now(
   // sid → [issuedBefore, expiresAt], in milliseconds.
   const stale = new Map<string, [number, number]>()
   let cursor = 0
+  let running: Promise<void> | undefined
+  let followUp: Promise<void> | undefined
 
   function remember (entries: DenyEntry[]) {
     for (const entry of entries) {
       if (entry.kind === 'sid_before') stale.set(entry.value, [entry.issuedBefore, entry.expiresAt])
       else denied[entry.kind].set(entry.value, entry.expiresAt)
     }
+  }
+
+  /**
+   * Reads the rows other processes added since the last sync. Called while one runs, it runs
+   * once more after it (that one may have read before the rows the caller knows of); callers
+   * meanwhile share that one.
+   */
+  function sync (): Promise<void> {
+    if (running === undefined) {
+      running = (async () => {
+        const next = await store.denylist.since(cursor)
+        remember(next.entries)
+        cursor = next.cursor
+      })().finally(() => { running = undefined })
+      return running
+    }
+    followUp ??= running.catch(() => {}).then(() => { followUp = undefined; return sync() })
+    return followUp
   }
 
   // Every access token naming a session was issued by `at`, so none outlives at + the TTL.
@@ -88,12 +108,7 @@ export function createRevocation ({ store, accessTokenTtl, now = () => Date.now(
       return entries
     },
 
-    /** Reads the rows other processes added since the last sync. */
-    async sync (): Promise<void> {
-      const next = await store.denylist.since(cursor)
-      remember(next.entries)
-      cursor = next.cursor
-    },
+    sync,
 
     /** Forgets expired entries, and deletes expired rows; returns how many rows went. */
     async purge (): Promise<number> {

@@ -73,7 +73,7 @@ export type Database = ReturnType<typeof openDatabase>
  * extended codes such as SQLITE_BUSY_RECOVERY too): another process held the write lock that
  * long. Nothing was written; the client may retry.
  */
-export function databaseBusy (err: unknown): boolean {
+export function sqliteBusy (err: unknown): boolean {
   return (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P1008') ||
     String((err as { code?: unknown }).code).startsWith('SQLITE_BUSY')
 }

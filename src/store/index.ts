@@ -1,13 +1,20 @@
 // The store: the only code that touches Prisma, SQL or a driver. One module per aggregate, each
-// speaking the records of ./records.ts. The modules are written on Prisma, which runs them on any
-// engine and inside transactions; on SQLite the hot paths are replaced by prepared statements
-// (./sqlite.ts), which is what another engine implements again its own way.
-import { openDatabase, type Db } from './database.js'
+// speaking the records of ./records.ts. The modules are written on Prisma, which runs them on
+// either engine and inside transactions; the hot paths are statements of each engine's own
+// (./sqlite.ts, ./postgres.ts), held to the same contract (test/store/store.test.ts).
+import { setTimeout as sleep } from 'node:timers/promises'
+import { openDatabase, sqliteBusy, type Db } from './database.js'
+import { openPostgres, postgresBusy, serializationFailure, type PostgresOptions } from './postgres-database.js'
 import { createUsers } from './users.js'
 import { createSessions } from './sessions.js'
 import { createDenylist } from './denylist.js'
 import { createAudit } from './audit.js'
-import { createSqlitePaths } from './sqlite.js'
+import { createSqlitePaths, type FastPaths } from './sqlite.js'
+import { createPostgresPaths } from './postgres.js'
+import { isPostgresUrl } from './engine.js'
+import { NOTIFY_DENYLIST } from './postgres-feed.js'
+import type { Connection } from './adapter.js'
+import type { PrismaClient } from '../generated/prisma/client.js'
 
 function modules (db: Db) {
   return {
@@ -21,13 +28,33 @@ function modules (db: Db) {
 /** The store inside a transaction: every module, each write undone if the transaction fails. */
 export type Transaction = ReturnType<typeof modules>
 
-export function createStore (url: string) {
+export const defaultPostgresOptions: PostgresOptions = { poolMax: 10, statementTimeoutMs: 5000, connectTimeoutMs: 5000 }
+
+export function createStore (url: string, postgres: PostgresOptions = defaultPostgresOptions) {
+  if (isPostgresUrl(url)) {
+    const database = openPostgres(url, postgres)
+    // Both clients are generated from the same models (prisma/postgres-schema.mjs): the model API
+    // the modules use is the same, and the store's contract test runs them on both.
+    return assemble('postgres', database.prisma as unknown as PrismaClient, createPostgresPaths(database.pool), database, undefined)
+  }
   const database = openDatabase(url)
-  const { prisma, connection } = database
+  // Processes sharing a SQLite file learn of each other's denylist rows by the periodic sync only.
+  const watchDenylist = () => () => {}
+  return assemble('sqlite', database.prisma, createSqlitePaths(database.connection), { ...database, watchDenylist }, database.connection)
+}
+
+interface Lifecycle {
+  ready: () => Promise<string[]>
+  ping: () => Promise<boolean>
+  close: () => Promise<void>
+  watchDenylist: (listener: () => void) => () => boolean | void
+}
+
+function assemble (engine: 'sqlite' | 'postgres', prisma: PrismaClient, fast: FastPaths, database: Lifecycle, connection: Connection | undefined) {
   const portable = modules(prisma)
-  const fast = createSqlitePaths(connection)
 
   return {
+    engine,
     users: { ...portable.users, get: fast.user, list: fast.listUsers },
     sessions: {
       ...portable.sessions,
@@ -36,31 +63,73 @@ export function createStore (url: string) {
       userAndSession: fast.userAndSession
     },
     refreshTokens: { rotate: fast.rotate },
-    denylist: { ...portable.denylist, since: fast.deniedSince, purge: fast.purge },
+    // (Its rows are added inside transactions only: tx.denylist.add.)
+    denylist: {
+      since: fast.deniedSince,
+      purge: fast.purge,
+      /**
+       * Calls `listener` soon after another instance adds rows, where the engine can tell
+       * (PostgreSQL); returns the unsubscribe. The periodic sync is still needed.
+       */
+      watch: database.watchDenylist
+    },
     audit: portable.audit,
 
     /**
      * Runs `work` in one transaction; it commits when `work` resolves and rolls back when it
-     * throws. Inside, use only the modules it is given: the store's own methods wait for the
-     * transaction to end, which would never come.
+     * throws. Inside, use only the modules it is given: the store's own methods run outside it
+     * (on SQLite they wait for it to end, which would never come).
      */
-    transaction: <T>(work: (tx: Transaction) => Promise<T>): Promise<T> =>
-      prisma.$transaction(tx => work(modules(tx))),
+    transaction: engine === 'sqlite'
+      ? <T>(work: (tx: Transaction) => Promise<T>): Promise<T> => prisma.$transaction(tx => work(modules(tx)))
+      : <T>(work: (tx: Transaction) => Promise<T>): Promise<T> => serializable(prisma, work),
 
     ready: database.ready,
     ping: database.ping,
     close: database.close,
 
-    /** Prisma's client and the raw connection, for the tests that look at what is stored. */
+    /** Prisma's client, and SQLite's raw connection, for the tests that look at what is stored. */
     prisma,
     connection
   }
 }
 
+// PostgreSQL runs the store's transactions serializable, as SQLite's are by construction (one
+// writer at a time, ./adapter.ts). Under READ COMMITTED a login that reads its user while an
+// admin disables it, and the disable that looks for that user's sessions meanwhile, would both
+// commit, leaving a live session to a disabled account; serializable, one of them fails and runs
+// again from the start (its work only reads and writes through `tx`, so it can).
+const ATTEMPTS = 8
+
+async function serializable<T> (prisma: PrismaClient, work: (tx: Transaction) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await prisma.$transaction(async tx => {
+        const inside = modules(tx)
+        let denied = false
+        const result = await work({ ...inside, denylist: { add: async entries => { await inside.denylist.add(entries); denied ||= entries.length > 0 } } })
+        // Delivered to the other instances when, and only if, this commits (./postgres-feed.ts).
+        if (denied) await tx.$executeRawUnsafe(NOTIFY_DENYLIST)
+        return result
+      }, { isolationLevel: 'Serializable' })
+    } catch (err) {
+      if (!serializationFailure(err) || attempt === ATTEMPTS) throw err
+      // Apart, so that the same two do not collide again.
+      await sleep(Math.random() * 5 * attempt)
+    }
+  }
+}
+
 export type Store = ReturnType<typeof createStore>
 export type { Client, DenyEntry, Session, SessionSummary, User, UserSummary, AuditEntry, AuditRecord } from './records.js'
-export type { RotationFacts, RotationClaim } from './sqlite.js'
+export type { RotationFacts, RotationClaim } from './records.js'
+export type { PostgresOptions } from './postgres-database.js'
 export type { SessionSelection } from './sessions.js'
 export type { UserFilter } from './users.js'
 export type { AuditFilter } from './audit.js'
-export { databaseBusy } from './database.js'
+export { databaseUnavailable } from './postgres-database.js'
+
+/** The database is too busy to answer now (a lock, a timeout): nothing was written; retry shortly. */
+export const databaseBusy = (err: unknown) => sqliteBusy(err) || postgresBusy(err)
+export { DatabaseStartError, isPostgresUrl } from './engine.js'
+export { copySqliteToPostgres, CopyError } from './copy.js'

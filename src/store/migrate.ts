@@ -7,6 +7,7 @@ import { Worker } from 'node:worker_threads'
 import Database from 'better-sqlite3'
 import { migrateWorker, prismaDir } from '../paths.js'
 import type { SchemaEngine } from './schema-engine.js'
+import { isPostgresUrl } from './engine.js'
 
 export const schemaPath = join(prismaDir, 'schema.prisma')
 export const migrationsDir = join(prismaDir, 'migrations')
@@ -16,32 +17,32 @@ const noFilters = { externalTables: [], externalEnums: [] }
 /** The database file of a `file:` URL. */
 const fileOf = (url: string) => url.slice('file:'.length)
 
-function migrationNames (): string[] {
-  const entries = readdirSync(migrationsDir, { withFileTypes: true })
+function migrationNames (dir = migrationsDir): string[] {
+  const entries = readdirSync(dir, { withFileTypes: true })
   return entries.filter(e => e.isDirectory()).map(e => e.name).sort()
 }
 
-export async function loadMigrationsList () {
-  const dirs = migrationNames()
-  const migrationDirectories = await Promise.all(dirs.map(async path => ({
+/** The migrations of a folder (SQLite's by default), as the schema engine takes them. */
+export async function loadMigrationsList (dir = migrationsDir) {
+  const migrationDirectories = await Promise.all(migrationNames(dir).map(async path => ({
     path,
     migrationFile: {
       path: 'migration.sql',
-      content: { tag: 'ok' as const, value: await readFile(join(migrationsDir, path, 'migration.sql'), 'utf8') }
+      content: { tag: 'ok' as const, value: await readFile(join(dir, path, 'migration.sql'), 'utf8') }
     }
   })))
   const lockPath = 'migration_lock.toml'
   return {
-    baseDir: migrationsDir,
-    lockfile: { path: lockPath, content: await readFile(join(migrationsDir, lockPath), 'utf8') },
+    baseDir: dir,
+    lockfile: { path: lockPath, content: await readFile(join(dir, lockPath), 'utf8') },
     shadowDbInitScript: '',
     migrationDirectories
   }
 }
 
-export async function applyMigrations (engine: SchemaEngine): Promise<string[]> {
+export async function applyMigrations (engine: SchemaEngine, dir = migrationsDir): Promise<string[]> {
   const { appliedMigrationNames } = await engine.applyMigrations({
-    migrationsList: await loadMigrationsList(),
+    migrationsList: await loadMigrationsList(dir),
     filters: noFilters
   })
   return appliedMigrationNames
@@ -118,6 +119,8 @@ export async function migrateOnWorker (url: string): Promise<string[]> {
  * before it.
  */
 export function migrateEarly (url: string): void {
+  // PostgreSQL migrates in the store's ready(), over the network: nothing to start early.
+  if (isPostgresUrl(url)) return
   const run = migrateOnWorker(url)
   // Reported by the plugin that takes it.
   run.catch(() => {})

@@ -100,3 +100,9 @@ export interface AuditRecord {
   userAgent: string | null
   detail: Record<string, unknown> | null
 }
+
+/** What a rotation finds for a refresh token: the token, its session and the session's user. */
+export interface RotationFacts { token: RefreshTokenRecord, session: Session, user: User }
+
+/** The writes of a first use: the token used at `at`, its successor stored. */
+export interface RotationClaim { at: number, sealedSuccessor: string, successorHash: string, successorExpiresAt: number }

@@ -1,6 +1,8 @@
-// Prisma's schema engine compiled to WebAssembly, driven through the better-sqlite3 adapter.
-// It writes the same `_prisma_migrations` history as `prisma migrate deploy`, but needs neither
-// the Prisma CLI nor a native engine download, so the production image can migrate on start.
+// Prisma's schema engine compiled to WebAssembly, driven through a driver adapter: better-sqlite3
+// for the service's SQLite database, PGlite for authoring and checking the PostgreSQL migrations
+// (through @prisma/adapter-pg it cannot read PostgreSQL's catalogue). On SQLite it writes the same
+// `_prisma_migrations` history as `prisma migrate deploy`, but needs neither the Prisma CLI nor a
+// native engine download, so the production image can migrate on start.
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import * as glue from '@prisma/schema-engine-wasm/schema_engine_bg'
@@ -31,14 +33,14 @@ function loadWasm (): Promise<void> {
 }
 
 export async function withSchemaEngine<T> (
-  url: string,
+  database: string | SqlMigrationAwareDriverAdapterFactory,
   schemaPath: string,
   run: (engine: SchemaEngine) => Promise<T>
 ): Promise<T> {
   await loadWasm()
   const datamodel = await readFile(schemaPath, 'utf8')
   // engine.free() does not close the connections it opened; left open they keep SQLite locks.
-  const factory = new PrismaBetterSqlite3({ url })
+  const factory = typeof database === 'string' ? new PrismaBetterSqlite3({ url: database }) : database
   const opened: Array<{ dispose: () => Promise<void> }> = []
   const tracked: SqlMigrationAwareDriverAdapterFactory = {
     provider: factory.provider,

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import type { Database, Statement } from 'better-sqlite3'
 import { perConnection, type Connection } from './adapter.js'
 import { isoText, toSession, toSessionSummary, toUser, toUserSummary, type SessionRow, type SessionSummaryRow, type UserRow, type UserSummaryRow } from './rows.js'
-import type { DenyEntry, RefreshTokenRecord, Session, SessionSummary, User, UserSummary } from './records.js'
+import type { DenyEntry, RotationClaim, RotationFacts, Session, SessionSummary, User, UserSummary } from './records.js'
 import type { UserFilter } from './users.js'
 
 // A user's roles ride along in one column: one statement, one read of the index, for both.
@@ -82,12 +82,6 @@ function readSession (db: Database, id: string): Session | null {
   return row === undefined ? null : toSession(row)
 }
 
-/** What a rotation finds for a refresh token: the token, its session and the session's user. */
-export interface RotationFacts { token: RefreshTokenRecord, session: Session, user: User }
-
-/** The writes of a first use: the token used at `at`, its successor stored. */
-export interface RotationClaim { at: number, sealedSuccessor: string, successorHash: string, successorExpiresAt: number }
-
 export function createSqlitePaths (connection: Connection) {
   return {
     user: (id: string): Promise<User | null> => connection.read(db => readUser(db, id)),
@@ -156,3 +150,6 @@ export function createSqlitePaths (connection: Connection) {
     })
   }
 }
+
+/** The hot paths, as every engine implements them. */
+export type FastPaths = ReturnType<typeof createSqlitePaths>

@@ -1,5 +1,5 @@
 // Prisma's better-sqlite3 adapter shares one connection between transactions and everything
-// else. These tests show what that would cost and that src/db/adapter.ts prevents it.
+// else. These tests show what that would cost and that src/store/adapter.ts prevents it.
 import { setTimeout as sleep } from 'node:timers/promises'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -60,7 +60,14 @@ t.test('a transaction that cannot begin (the lock held past the busy timeout) le
   t.equal((await app.inject('/ready')).statusCode, 200)
 })
 
-// Group commit (app.store.connection.immediate): the hot-path writes of one turn of the event loop share
+/** The SQLite store's raw connection (this file runs on SQLite only). */
+function sqlite (app: App) {
+  const { connection } = app.store
+  if (connection === undefined) throw new Error('not a SQLite store')
+  return connection
+}
+
+// Group commit (sqlite(app).immediate): the hot-path writes of one turn of the event loop share
 // one transaction, each in its own savepoint.
 const insertUser = (username: string) => (db: Database.Database) =>
   db.prepare("INSERT INTO User (id, username, email, passwordHash, updatedAt) VALUES (?, ?, ?, 'x', '2026-01-01T00:00:00.000+00:00')")
@@ -74,11 +81,11 @@ t.test('works queued together commit together; one that throws takes only its ow
   const committed = () => other.prepare('SELECT username FROM User ORDER BY username').pluck().all()
   let seenByThird: unknown[] = []
   const results = await Promise.allSettled([
-    app.store.connection.immediate(insertUser('first')),
-    app.store.connection.immediate(db => { insertUser('second')(db); throw new Error('second fails after writing') }),
-    app.store.connection.immediate(db => { seenByThird = committed(); return insertUser('third')(db) }),
+    sqlite(app).immediate(insertUser('first')),
+    sqlite(app).immediate(db => { insertUser('second')(db); throw new Error('second fails after writing') }),
+    sqlite(app).immediate(db => { seenByThird = committed(); return insertUser('third')(db) }),
     // A constraint error from SQLite itself is a work's own error too.
-    app.store.connection.immediate(db => insertUser('first')(db))
+    sqlite(app).immediate(db => insertUser('first')(db))
   ])
   t.same(results.map(r => r.status), ['fulfilled', 'rejected', 'fulfilled', 'rejected'])
   t.equal((results[1] as PromiseRejectedResult).reason.message, 'second fails after writing')
@@ -94,12 +101,12 @@ t.test('when the shared transaction cannot begin, every work in it fails and non
   const other = new Database(join(dir, 'auth.db'))
   t.teardown(() => other.close())
   other.exec('BEGIN IMMEDIATE')
-  const results = await Promise.allSettled([app.store.connection.immediate(insertUser('a')), app.store.connection.immediate(insertUser('b'))])
+  const results = await Promise.allSettled([sqlite(app).immediate(insertUser('a')), sqlite(app).immediate(insertUser('b'))])
   other.exec('ROLLBACK')
   t.same(results.map(r => r.status), ['rejected', 'rejected'])
   t.equal((results[0] as PromiseRejectedResult).reason.code, 'SQLITE_BUSY')
   t.equal(other.prepare('SELECT count(*) FROM User').pluck().get(), 0)
-  t.equal(await app.store.connection.immediate(insertUser('later')), 1, 'the connection is usable afterwards')
+  t.equal(await sqlite(app).immediate(insertUser('later')), 1, 'the connection is usable afterwards')
 })
 
 // A Prisma transaction that writes a user, stays open until released, then rolls back.
@@ -117,7 +124,7 @@ async function openTransaction (app: App) {
 t.test('a work waits for an open Prisma transaction rather than joining it', async t => {
   const app = await build(t)
   const { open, release } = await openTransaction(app)
-  const work = app.store.connection.immediate(insertUser('raw'))
+  const work = sqlite(app).immediate(insertUser('raw'))
   await sleep(20)
   release()
   t.equal(await open, 'roll back')
@@ -130,7 +137,7 @@ t.test('a raw read waits for an open Prisma transaction and never sees its uncom
   const app = await build(t)
   const { open, release } = await openTransaction(app)
   let done = false
-  const read = app.store.connection.read(db => db.prepare('SELECT username FROM User').pluck().all()).finally(() => { done = true })
+  const read = sqlite(app).read(db => db.prepare('SELECT username FROM User').pluck().all()).finally(() => { done = true })
   await sleep(20)
   t.equal(done, false, 'the read waits while the transaction is open')
   release()
@@ -141,8 +148,8 @@ t.test('a raw read waits for an open Prisma transaction and never sees its uncom
 t.test('after $disconnect() raw work connects anew, as Prisma\'s next query would', async t => {
   const app = await build(t)
   await app.store.prisma.$disconnect()
-  t.equal(await app.store.connection.immediate(insertUser('after')), 1)
-  t.same(await app.store.connection.read(db => db.prepare('SELECT username FROM User').pluck().all()), ['after'])
+  t.equal(await sqlite(app).immediate(insertUser('after')), 1)
+  t.same(await sqlite(app).read(db => db.prepare('SELECT username FROM User').pluck().all()), ['after'])
   await app.store.prisma.$disconnect()
   await t.resolves(app.revocation.sync(), 'the denylist sync too')
 })

@@ -13,3 +13,10 @@ t.test('migrationsSettled() waits for a migration still running on its worker', 
   t.same(pendingMigrations(file), [], 'every migration is applied once it settles')
   t.ok((await run).length > 0, 'and the run reports what it applied')
 })
+
+// What `npm run db:migration` would write: nothing, for either engine. The PostgreSQL history is
+// replayed into PGlite, the SQLite one into a scratch file; each is diffed against the models.
+t.test('both engines\' migrations match prisma/schema.prisma: Prisma\'s diff from them is empty', async t => {
+  const { pendingChanges } = await import('../../src/store/create-migration.js')
+  t.same(await pendingChanges(), { sqlite: '', postgres: '' })
+})

@@ -7,7 +7,7 @@ import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { HttpError, InsufficientScope, RateLimited } from '../../errors.js'
-import { databaseBusy } from '../../store/index.js'
+import { databaseBusy, databaseUnavailable } from '../../store/index.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -74,6 +74,12 @@ export default fp(async function errorHandler (app) {
       request.log.warn({ err }, 'database busy')
       reply.header('retry-after', '1')
       return send(request, reply, 503, 'database_busy', 'The database is busy; retry shortly')
+    }
+    if (databaseUnavailable(err)) {
+      // Nothing was acknowledged; the pool connects anew on the next request.
+      request.log.error({ err }, 'database unavailable')
+      reply.header('retry-after', '5')
+      return send(request, reply, 503, 'database_unavailable', 'The database cannot be reached; retry shortly')
     }
     request.log.error({ err }, 'request failed')
     return send(request, reply, 500, 'internal_error', 'Internal Server Error')

@@ -1,6 +1,7 @@
 // The denylist (src/auth/revocation.ts), kept in step with the database: read whole once the
-// store is ready, then every second for the rows other processes added; expired rows purged
-// every ten minutes.
+// store is ready, then for the rows other processes added as soon as the store tells of them
+// (PostgreSQL's LISTEN/NOTIFY), and every second in any case; expired rows purged every ten
+// minutes.
 import fp from 'fastify-plugin'
 import { createRevocation, type Revocation } from '../../auth/revocation.js'
 
@@ -24,10 +25,15 @@ export default fp(async function revocation (app) {
     return timer
   }
   const timers: NodeJS.Timeout[] = []
+  let unwatch = () => {}
   app.addHook('onReady', async () => {
     await revocation.purge()
     await revocation.sync()
     timers.push(every(SYNC_INTERVAL_MS, revocation.sync, 'denylist sync'), every(PURGE_INTERVAL_MS, revocation.purge, 'purge'))
+    unwatch = app.store.denylist.watch(() => { revocation.sync().catch(err => app.log.error({ err }, 'denylist sync failed')) })
   })
-  app.addHook('onClose', async () => { for (const timer of timers) clearInterval(timer) })
+  app.addHook('onClose', async () => {
+    unwatch()
+    for (const timer of timers) clearInterval(timer)
+  })
 }, { name: 'revocation', dependencies: ['store'] })

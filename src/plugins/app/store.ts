@@ -1,5 +1,5 @@
-// The store (src/store): opened as the app loads, so that the migrations run on their worker
-// thread meanwhile; used from onReady on, once they are applied. Its onReady hook is the first
+// The store (src/store): opened as the app loads, so that SQLite's migrations run on their worker
+// thread meanwhile (PostgreSQL's run in ready()); used from onReady on, once they are applied. Its onReady hook is the first
 // of the app's (plugins registered after it read the database in theirs).
 import fp from 'fastify-plugin'
 import { createStore, type Store } from '../../store/index.js'
@@ -11,7 +11,12 @@ declare module 'fastify' {
 }
 
 export default fp(async function store (app) {
-  const store = createStore(app.config.DATABASE_URL)
+  const { DATABASE_URL, DATABASE_POOL_MAX, DATABASE_STATEMENT_TIMEOUT_MS, DATABASE_CONNECT_TIMEOUT_MS } = app.config
+  const store = createStore(DATABASE_URL, {
+    poolMax: DATABASE_POOL_MAX,
+    statementTimeoutMs: DATABASE_STATEMENT_TIMEOUT_MS,
+    connectTimeoutMs: DATABASE_CONNECT_TIMEOUT_MS
+  })
   app.decorate('store', store)
   app.addHook('onReady', async () => {
     const applied = await store.ready()

@@ -3,22 +3,25 @@ import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import t from 'tap'
 import Database from 'better-sqlite3'
+import pg from 'pg'
 import { buildApp } from '../../../src/app.js'
 import { loadConfig } from '../../../src/config.js'
-import { build, register, tempDir, testEnv } from '../../helper.js'
+import { build, onPostgres, register, tempDir, testEnv } from '../../helper.js'
+import { postgresDatabase } from '../../postgres.js'
 
-const migrations = readdirSync(new URL('../../../prisma/migrations/', import.meta.url), { withFileTypes: true })
+const migrations = readdirSync(new URL(onPostgres ? '../../../prisma/postgres/migrations/' : '../../../prisma/migrations/', import.meta.url), { withFileTypes: true })
   .filter(entry => entry.isDirectory()).map(entry => entry.name).sort()
 
 t.test('start creates the folder and the database, applies every migration, and sets the pragmas', async t => {
   const dir = join(tempDir(t), 'nested', 'folder')
   const app = await build(t, {}, { dir })
-  t.ok(existsSync(join(dir, 'auth.db')))
+  if (!onPostgres) t.ok(existsSync(join(dir, 'auth.db')))
 
   const applied = await app.store.prisma.$queryRawUnsafe<Array<{ migration_name: string, finished_at: unknown, rolled_back_at: unknown }>>(
     'SELECT migration_name, finished_at, rolled_back_at FROM _prisma_migrations ORDER BY migration_name')
   t.same(applied.map(m => m.migration_name), migrations, 'the same history prisma migrate deploy writes')
   t.ok(applied.every(m => m.finished_at !== null && m.rolled_back_at === null))
+  if (onPostgres) return
 
   const pragma = async (name: string) => Object.values((await app.store.prisma.$queryRawUnsafe<Array<Record<string, unknown>>>(`PRAGMA ${name}`))[0])[0]
   t.equal(await pragma('journal_mode'), 'wal')
@@ -62,7 +65,7 @@ t.test('a second instance starts beside a running one on the same file', async t
   t.equal((await second.inject('/ready')).statusCode, 200)
 })
 
-t.test('a migration refused on its worker thread fails the start, with Prisma\'s reason', async t => {
+t.test('a migration refused on its worker thread fails the start, with Prisma\'s reason', { skip: onPostgres && 'SQLite: its migration worker' }, async t => {
   // A table the first migration creates, already there without the migrations' history.
   const dir = tempDir(t)
   const db = new Database(join(dir, 'auth.db'))
@@ -74,4 +77,24 @@ t.test('a migration refused on its worker thread fails the start, with Prisma\'s
   const after = new Database(join(dir, 'auth.db'), { readonly: true })
   t.teardown(() => after.close())
   t.same(after.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all(), ['User'], 'nothing else was written')
+})
+
+t.test('PostgreSQL: a migration that fails stops the start, names the database without its password, and writes nothing', { skip: !onPostgres && 'PostgreSQL only' }, async t => {
+  const url = new URL(await postgresDatabase(tempDir(t)))
+  const database = url.pathname.slice(1)
+  // A table the first migration creates, already there without the migrations' history.
+  const client = new pg.Client({ connectionString: url.toString() })
+  await client.connect()
+  await client.query('CREATE TABLE "User" (id TEXT)')
+  url.password = 'hunter2-secret'
+  const app = buildApp(loadConfig(testEnv(tempDir(t), { DATABASE_URL: url.toString() })))
+  t.teardown(() => app.close())
+  const err = await app.ready().then(() => undefined, (e: Error) => e)
+  t.equal(err?.name, 'DatabaseStartError')
+  t.match(err?.message, new RegExp(`^DATABASE_URL: could not migrate the PostgreSQL database at postgres://postgres@[^ ]+/${database}: migration \\w+ failed: relation "User" already exists$`))
+  t.notMatch(err?.message, /hunter2/, 'the password stays out of the message')
+  const { rows } = await client.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
+  t.same(rows.map(r => r.tablename), ['User', '_prisma_migrations'], 'the failed migration was rolled back whole')
+  t.equal((await client.query('SELECT count(*)::int AS n FROM _prisma_migrations')).rows[0].n, 0)
+  await client.end()
 })
