@@ -15,9 +15,9 @@ export interface PasswordAttempt {
    * `login` keys the count). Throws rate_limited; release() when the password was right or the
    * comparison did not happen.
    */
-  take (accountId: string | null, login: string): { release (): void }
+  take (accountId: string | null, login: string): Promise<{ release (): void | Promise<void> }>
   /** The password was right: from now on this device is known to the account. */
-  succeeded (accountId: string): void
+  succeeded (accountId: string): void | Promise<void>
 }
 
 export interface NewUser {
@@ -42,13 +42,13 @@ export function createAccounts ({ store, passwords, revocation, bcryptRounds }: 
   // A bcrypt comparison in one of the attempt's slots: a right password, or no comparison at
   // all (the pool overloaded), gives the slot back; a wrong one keeps it.
   async function compare (attempt: PasswordAttempt, accountId: string | null, login: string, password: string, hash: string | null) {
-    const slot = attempt.take(accountId, login)
+    const slot = await attempt.take(accountId, login)
     let match: boolean | undefined
     try {
       match = await passwords.verify(password, hash)
       return match
     } finally {
-      if (match !== false) slot.release()
+      if (match !== false) await slot.release()
     }
   }
 
@@ -97,7 +97,7 @@ export function createAccounts ({ store, passwords, revocation, bcryptRounds }: 
       const accountId = row?.id ?? null
       const match = await compare(attempt, accountId, login, password, row?.passwordHash ?? null)
       if (row === null || !match || row.disabled) return { userId: null, accountId }
-      attempt.succeeded(row.id)
+      await attempt.succeeded(row.id)
       // BCRYPT_ROUNDS was raised since this hash was made: upgrade it while the password is at hand.
       const rehash = bcrypt.getRounds(row.passwordHash) < bcryptRounds ? await passwords.hash(password) : undefined
       return { userId: row.id, accountId: row.id, passwordVersion: row.passwordVersion, rehash }

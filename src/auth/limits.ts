@@ -1,7 +1,9 @@
-// In-memory rate limits for what @fastify/rate-limit cannot do: take a slot before the work it
-// guards and give it back after (a password comparison that turns out right), or count per key
-// that the request does not carry (an account, a session). Plain functions, time passed in, so
-// that the policy can be tested without waiting an hour. Each process counts for itself.
+// Rate limits for what @fastify/rate-limit cannot do: take a slot before the work it guards and
+// give it back after (a password comparison that turns out right), or count per key that the
+// request does not carry (an account, a session). Plain functions, time passed in, so that the
+// policy can be tested without waiting an hour. In memory, each process counting for itself;
+// or, for the sliding window, in the store, shared by every instance on its database.
+import type { Store } from '../store/index.js'
 
 /** The keys a limiter remembers at most; past that the oldest go first. */
 const MAX_KEYS = 100_000
@@ -14,7 +16,7 @@ export function bounded<V> (map: Map<string, V>, key: string, value: V): V {
   return value
 }
 
-export type Slot = { ok: true, release (): void } | { ok: false, retryAfter: number }
+export type Slot = { ok: true, release (): void | Promise<void> } | { ok: false, retryAfter: number }
 
 /**
  * At most `limit` slots taken in any `windowMs`, per key: a log of when each slot was taken,
@@ -71,6 +73,29 @@ export function createTokenBucket ({ limit, windowMs }: { limit: number, windowM
       }
       bounded(buckets, key, { tokens: tokens - 1, at: now })
       return { ok: true }
+    }
+  }
+}
+
+/**
+ * createSlidingWindow's policy, counted in the store's rows instead of this process's memory:
+ * every instance on the database takes from the same window. The store counts and inserts in
+ * one step, so that concurrent attempts, on any instance, cannot all pass one check.
+ */
+export function createSharedWindow (store: Pick<Store, 'attempts'>, { limit, windowMs }: { limit: number, windowMs: number }) {
+  return {
+    async take (key: string, now = Date.now()): Promise<Slot> {
+      const taken = await store.attempts.take(key, limit, now - windowMs, now)
+      if ('oldest' in taken) return { ok: false, retryAfter: Math.max(1, Math.ceil((taken.oldest.getTime() + windowMs - now) / 1000)) }
+      let released = false
+      return {
+        ok: true,
+        async release () {
+          if (released) return
+          released = true
+          await store.attempts.release(taken.id)
+        }
+      }
     }
   }
 }

@@ -9,6 +9,7 @@ import { createUsers } from './users.js'
 import { createSessions } from './sessions.js'
 import { createDenylist } from './denylist.js'
 import { createAudit } from './audit.js'
+import { createAttempts } from './attempts.js'
 import { createSqlitePaths, type FastPaths } from './sqlite.js'
 import { createPostgresPaths } from './postgres.js'
 import { isPostgresUrl } from './engine.js'
@@ -21,7 +22,8 @@ function modules (db: Db) {
     users: createUsers(db),
     sessions: createSessions(db),
     denylist: createDenylist(db),
-    audit: createAudit(db)
+    audit: createAudit(db),
+    attempts: createAttempts(db)
   }
 }
 
@@ -74,6 +76,13 @@ function assemble (engine: 'sqlite' | 'postgres', prisma: PrismaClient, fast: Fa
       watch: database.watchDenylist
     },
     audit: portable.audit,
+    /** Password attempts and known addresses, where instances share them (`shared`). */
+    attempts: { ...portable.attempts, take: fast.takeAttempt },
+    /**
+     * Whether other instances may share this database (PostgreSQL): the per-account password
+     * limits then count in it, rather than in each process's memory.
+     */
+    shared: engine === 'postgres',
 
     /**
      * Runs `work` in one transaction; it commits when `work` resolves and rolls back when it

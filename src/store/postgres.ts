@@ -77,6 +77,9 @@ interface DeniedRow { seq: number, kind: DenyEntry['kind'], value: string, expir
 // a deleted row, never to be filled. (Entries read twice are harmless: remembering is idempotent.)
 const GAP_WAIT_MS = 30_000
 
+// The advisory lock of the purge (next to the one of the migrations, ./postgres-migrate.ts).
+export const PURGE_LOCK = 72707370
+
 export function createPostgresPaths (pool: pg.Pool) {
   return {
     user: async (id: string): Promise<User | null> => {
@@ -169,6 +172,41 @@ export function createPostgresPaths (pool: pg.Pool) {
     },
 
     /**
+     * As on SQLite. Concurrent takes of one key wait for each other on an advisory lock of the
+     * key, then count what the one before committed (READ COMMITTED: each statement sees what
+     * was committed when it began). Serializable, they would fail and retry instead, over and
+     * over in a brute-force burst.
+     */
+    takeAttempt: async (key: string, limit: number, since: number, atMs: number): Promise<{ id: string } | { oldest: Date }> => {
+      const client = await pool.connect()
+      let broken: Error | undefined
+      try {
+        await client.query('BEGIN')
+        await client.query({ name: 'authd_attempt_lock', text: 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', values: [key] })
+        const { rows } = await client.query<{ at: string }>({
+          name: 'authd_attempts',
+          text: 'SELECT at FROM "PasswordAttempt" WHERE key = $1 AND at > $2 ORDER BY at LIMIT $3',
+          values: [key, at(since), limit],
+          types
+        })
+        let result: { id: string } | { oldest: Date }
+        if (rows.length >= limit) {
+          result = { oldest: new Date(rows[0].at) }
+        } else {
+          result = { id: randomUUID() }
+          await client.query({ name: 'authd_attempt_insert', text: 'INSERT INTO "PasswordAttempt" (id, key, at) VALUES ($1, $2, $3)', values: [result.id, key, at(atMs)] })
+        }
+        await client.query('COMMIT')
+        return result
+      } catch (err) {
+        await client.query('ROLLBACK').catch((rollback: Error) => { broken = rollback })
+        throw err
+      } finally {
+        client.release(broken)
+      }
+    },
+
+    /**
      * As on SQLite, in one transaction. Instances purging at the same moment would delete the
      * same rows and wait on each other's locks: the one that holds the purge lock does it, the
      * others skip this round (0).
@@ -178,7 +216,7 @@ export function createPostgresPaths (pool: pg.Pool) {
       let broken: Error | undefined
       try {
         await client.query('BEGIN')
-        const { rows: [{ locked }] } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock(72707370) AS locked')
+        const { rows: [{ locked }] } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [PURGE_LOCK])
         let count = 0
         if (locked) {
           count += (await client.query('DELETE FROM "DeniedToken" WHERE "expiresAt" <= $1', [at(now)])).rowCount ?? 0

@@ -27,7 +27,9 @@ const statementsFor = perConnection((db: Database) => ({
   denied: db.prepare('SELECT seq, kind, value, expiresAt, issuedBefore FROM DeniedToken WHERE seq > ? ORDER BY seq').raw(),
   purgeDenied: db.prepare('DELETE FROM DeniedToken WHERE expiresAt <= ?'),
   purgeTokens: db.prepare('DELETE FROM RefreshToken WHERE expiresAt <= ?'),
-  purgeSessions: db.prepare('DELETE FROM Session WHERE expiresAt <= ? OR revokedAt <= ?')
+  purgeSessions: db.prepare('DELETE FROM Session WHERE expiresAt <= ? OR revokedAt <= ?'),
+  attempts: db.prepare('SELECT at FROM PasswordAttempt WHERE key = ? AND at > ? ORDER BY at LIMIT ?').pluck(),
+  insertAttempt: db.prepare('INSERT INTO PasswordAttempt (id, key, at) VALUES (?, ?, ?)')
 }))
 
 // A page of users: one statement for each combination of filters, prepared on first use.
@@ -136,6 +138,20 @@ export function createSqlitePaths (connection: Connection) {
         ? { kind, value, expiresAt: Date.parse(expiresAt), issuedBefore: Date.parse(issuedBefore as string) }
         : { kind, value, expiresAt: Date.parse(expiresAt) })
       return { entries, cursor: rows.length === 0 ? cursor : Number(rows[rows.length - 1][0]) }
+    }),
+
+    /**
+     * Records a password attempt under `key` at `at` unless `limit` are recorded after `since`:
+     * the new row's id, or when the oldest of those that count was made. One IMMEDIATE
+     * transaction: concurrent takes, from any process, run one after the other.
+     */
+    takeAttempt: (key: string, limit: number, since: number, at: number): Promise<{ id: string } | { oldest: Date }> => connection.immediate(db => {
+      const q = statementsFor(db)
+      const counted = q.attempts.all(key, isoText(since), limit) as string[]
+      if (counted.length >= limit) return { oldest: new Date(counted[0]) }
+      const id = randomUUID()
+      q.insertAttempt.run(id, key, isoText(at))
+      return { id }
     }),
 
     /**

@@ -1,6 +1,10 @@
-// The two counting schemes, on a clock the test moves by hand.
-import t from 'tap'
-import { createSlidingWindow, createTokenBucket } from '../../src/auth/limits.js'
+// The counting schemes, on a clock the test moves by hand.
+import { join } from 'node:path'
+import t, { type Test } from 'tap'
+import { createSharedWindow, createSlidingWindow, createTokenBucket } from '../../src/auth/limits.js'
+import { createStore } from '../../src/store/index.js'
+import { onPostgres, tempDir } from '../helper.js'
+import { postgresDatabase } from '../postgres.js'
 
 const MINUTE = 60_000
 const HOUR = 60 * MINUTE
@@ -42,4 +46,39 @@ t.test('token bucket: the limit at once, then refilled at the limit per window',
   t.ok(bucket.take('other', t0).ok, 'per key')
   for (let i = 0; i < 30; i++) t.ok(bucket.take('s', t0 + 10 * MINUTE).ok, 'full again after a quiet while, and no fuller')
   t.notOk(bucket.take('s', t0 + 10 * MINUTE).ok)
+})
+
+// The same policy counted in the store (PostgreSQL's instances share it): on the engine of this
+// run, a real database.
+async function sharedWindow (t: Test, limit: number) {
+  const url = onPostgres ? await postgresDatabase() : `file:${join(tempDir(t), 'auth.db')}`
+  const store = createStore(url)
+  t.teardown(() => store.close())
+  await store.ready()
+  return { store, window: createSharedWindow(store, { limit, windowMs: HOUR }) }
+}
+
+t.test('shared window: the same hour, the same release, counted in the database', async t => {
+  const { store, window } = await sharedWindow(t, 3)
+  const t0 = 1_000_000_000
+  for (const at of [0, 20, 40]) t.ok((await window.take('k', t0 + at * MINUTE)).ok, `slot at +${at} min`)
+  t.same(await window.take('k', t0 + 59 * MINUTE), { ok: false, retryAfter: 60 }, 'full: the first slot frees in a minute')
+  t.ok((await window.take('other', t0 + 59 * MINUTE)).ok, 'other keys count apart')
+  const freed = await window.take('k', t0 + 60 * MINUTE + 1)
+  t.ok(freed.ok, 'an hour after the first, one slot is free again')
+  if (!freed.ok) throw new Error('unreachable')
+  await freed.release()
+  await freed.release()
+  t.ok((await window.take('k', t0 + 60 * MINUTE + 2)).ok, 'a released slot is free, once')
+  t.notOk((await window.take('k', t0 + 60 * MINUTE + 3)).ok)
+  t.equal(await store.prisma.passwordAttempt.count({ where: { key: 'k' } }), 4, 'a row per slot taken and kept')
+  t.equal(await store.attempts.purge(new Date(t0 + 30 * MINUTE), new Date(0)), 2, 'the purge takes what no window counts')
+})
+
+t.test('shared window: concurrent attempts cannot all pass one check', async t => {
+  const { store, window } = await sharedWindow(t, 5)
+  const now = Date.now()
+  const slots = await Promise.all(Array.from({ length: 20 }, () => window.take('raced', now)))
+  t.equal(slots.filter(slot => slot.ok).length, 5, 'exactly the limit')
+  t.equal(await store.prisma.passwordAttempt.count({ where: { key: 'raced' } }), 5)
 })

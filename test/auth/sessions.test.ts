@@ -12,7 +12,7 @@ import { InvalidGrant } from '../../src/errors.js'
 import { PASSWORD, tempDir } from '../helper.js'
 
 const CLIENT = { ip: '192.0.2.1', userAgent: 'test' }
-const ANY_ATTEMPT: PasswordAttempt = { take: () => ({ release () {} }), succeeded () {} }
+const ANY_ATTEMPT: PasswordAttempt = { take: async () => ({ release () {} }), succeeded () {} }
 const config = { ACCESS_TOKEN_TTL: 900, REFRESH_TOKEN_TTL: 3600, SESSION_TTL: 7200, REFRESH_REUSE_GRACE: 10, RATE_LIMIT_REFRESH: 100 }
 
 async function domain (t: Test) {

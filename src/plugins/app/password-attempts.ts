@@ -9,13 +9,16 @@
 //   an API client at an address it signed in from in the last 30 days) is not held up by that:
 //   it has RATE_LIMIT_ACCOUNT failures an hour of its own. So a guesser who keeps the account's
 //   window full stops strangers, never the owner on a known device.
-// A slot is taken before bcrypt runs, synchronously, so that simultaneous guesses cannot all pass
+// A slot is taken before bcrypt runs, atomically, so that simultaneous guesses cannot all pass
 // one check, and a right password gives it back.
+// On PostgreSQL (store.shared) the account windows and the known addresses are rows of the
+// database, so that every instance counts into the same windows; on SQLite they are this
+// process's memory. The per-IP limit stays per process on both (README: Abuse).
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { RateLimited } from '../../errors.js'
-import { bounded, createSlidingWindow } from '../../auth/limits.js'
+import { bounded, createSharedWindow, createSlidingWindow } from '../../auth/limits.js'
 import { cookieNames } from '../external/cookie.js'
 import type { PasswordAttempt } from '../../auth/accounts.js'
 
@@ -36,8 +39,10 @@ const DEVICE_TTL_MS = 30 * 24 * HOUR
 export default fp(async function passwordAttempts (app) {
   const { RATE_LIMIT_LOGIN, RATE_LIMIT_ACCOUNT, COOKIE_SECURE: secure, JWT_SECRET } = app.config
   const perIp = app.createRateLimit({ max: RATE_LIMIT_LOGIN, timeWindow: 60_000 })
-  const strangers = createSlidingWindow({ limit: RATE_LIMIT_ACCOUNT, windowMs: HOUR })
-  const devices = createSlidingWindow({ limit: RATE_LIMIT_ACCOUNT, windowMs: HOUR })
+  const { store } = app
+  const window = { limit: RATE_LIMIT_ACCOUNT, windowMs: HOUR }
+  const strangers = store.shared ? createSharedWindow(store, window) : createSlidingWindow(window)
+  const devices = store.shared ? createSharedWindow(store, window) : createSlidingWindow(window)
 
   // Device cookie: <account id>.<device id>.<HMAC of both>, under a key of its own.
   const cookie = cookieNames(secure).device
@@ -51,35 +56,53 @@ export default fp(async function passwordAttempts (app) {
     return given.length === expected.length && timingSafeEqual(given, expected) ? device : undefined
   }
 
-  // API clients: the addresses each account signed in from, and when (the newest 100,000).
+  // API clients: the addresses each account signed in from, and when (in memory, the newest 100,000).
   const addresses = new Map<string, number>()
-  function addressKnown (pair: string, now: number): boolean {
-    const at = addresses.get(pair)
-    return at !== undefined && now - at < DEVICE_TTL_MS
+  const known = store.shared
+    ? {
+        has: (accountId: string, ip: string, now: number) => store.attempts.addressKnown(accountId, ip, new Date(now - DEVICE_TTL_MS)),
+        add: (accountId: string, ip: string, now: number) => store.attempts.rememberAddress(accountId, ip, new Date(now))
+      }
+    : {
+        has (accountId: string, ip: string, now: number) {
+          const at = addresses.get(`${accountId} ${ip}`)
+          return at !== undefined && now - at < DEVICE_TTL_MS
+        },
+        add: (accountId: string, ip: string, now: number) => { bounded(addresses, `${accountId} ${ip}`, now) }
+      }
+  if (store.shared) {
+    // Rows past their window count for nothing: gone every ten minutes, by whichever instance.
+    const purge = () => {
+      const now = Date.now()
+      store.attempts.purge(new Date(now - HOUR), new Date(now - DEVICE_TTL_MS)).catch(err => app.log.error({ err }, 'password attempts purge failed'))
+    }
+    let timer: NodeJS.Timeout | undefined
+    app.addHook('onReady', async () => { timer = setInterval(purge, 10 * 60_000).unref() })
+    app.addHook('onClose', async () => { clearInterval(timer) })
   }
 
   app.decorate('passwordAttempt', async function (request: FastifyRequest, reply?: FastifyReply): Promise<PasswordAttempt> {
     const ip = await perIp(request)
     if (!ip.isAllowed && ip.isExceeded) throw new RateLimited(ip.ttlInSeconds)
     return {
-      take (accountId: string | null, login: string) {
+      async take (accountId: string | null, login: string) {
         const now = Date.now()
         let slot
         if (accountId === null) {
-          slot = strangers.take(`name:${login.toLowerCase()}`, now)
+          slot = await strangers.take(`name:${login.toLowerCase()}`, now)
         } else {
           const device = deviceOf(request.cookie(cookie), accountId)
-          const pair = `${accountId} ${request.ip}`
           slot = device !== undefined
-            ? devices.take(`device:${device}`, now)
-            : addressKnown(pair, now) ? devices.take(`address:${pair}`, now) : strangers.take(`account:${accountId}`, now)
+            ? await devices.take(`device:${device}`, now)
+            : await known.has(accountId, request.ip, now)
+              ? await devices.take(`address:${accountId} ${request.ip}`, now)
+              : await strangers.take(`account:${accountId}`, now)
         }
         if (!slot.ok) throw new RateLimited(slot.retryAfter)
         return slot
       },
-      succeeded (accountId: string) {
-        const pair = `${accountId} ${request.ip}`
-        bounded(addresses, pair, Date.now())
+      async succeeded (accountId: string) {
+        await known.add(accountId, request.ip, Date.now())
         if (reply === undefined || deviceOf(request.cookie(cookie), accountId) !== undefined) return
         const payload = `${accountId}.${randomBytes(16).toString('base64url')}`
         reply.setCookie(cookie, `${payload}.${sign(payload)}`, {
@@ -88,4 +111,4 @@ export default fp(async function passwordAttempts (app) {
       }
     }
   })
-}, { name: 'password-attempts', dependencies: ['rate-limit', 'cookie'] })
+}, { name: 'password-attempts', dependencies: ['rate-limit', 'cookie', 'store'] })
