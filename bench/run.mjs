@@ -14,6 +14,7 @@ import { Worker } from 'node:worker_threads'
 import autocannon from 'autocannon'
 import Database from 'better-sqlite3'
 import bcrypt from 'bcryptjs'
+import { postgresRows, postgresServer } from './postgres.mjs'
 
 const QUICK = process.argv.includes('--quick')
 const time = (seconds) => QUICK ? Math.max(1, Math.round(seconds / 4)) : seconds
@@ -343,7 +344,13 @@ try {
     late / early, '≤ 1.1×', late / early <= 1.1)
 
   service.stop()
-  const failures = [baseline, wireFloor, bearer, cookie, baseline32, me, sessions, adminUsers, login, stormed, stormLogins, rotations, before, revoked].reduce((n, m) => n + m.failures, 0)
+
+  // The PostgreSQL rows (bench/postgres.mjs), when a server is named.
+  const postgresMeasured = postgresServer === undefined
+    ? []
+    : await postgresRows({ ROOT, launch, cannon, combine, serviceEnv, time, series: SERIES, row, PASSWORD, CONNECTIONS, QUICK })
+  const failures = [baseline, wireFloor, bearer, cookie, baseline32, me, sessions, adminUsers, login, stormed, stormLogins, rotations, before, revoked, ...postgresMeasured]
+    .reduce((n, m) => n + m.failures, 0)
 
   const cell = (m) => m.text ?? fmt(m)
   const table = [
@@ -360,7 +367,11 @@ try {
       `the bearer row is ${(bearer.rps / wireFloor.rps).toFixed(2)}× this floor (bench/wire-floor.mjs).`,
     '',
     `Start floor: the bare app with Prisma migrating the empty file and answering one query takes ${Math.round(floorStart)} ms, ` +
-      `${(floorStart / bareStart).toFixed(2)}× the bare app (bench/prisma-floor.mjs).`
+      `${(floorStart / bareStart).toFixed(2)}× the bare app (bench/prisma-floor.mjs).`,
+    '',
+    postgresServer === undefined
+      ? 'PostgreSQL rows: not measured; set TEST_POSTGRES_URL (or BENCH_POSTGRES_URL) to a server where the user may create databases.'
+      : 'PostgreSQL rows: two instances on one database of that server (bench/postgres.mjs); the revocation ratio is p99 over its 100 ms goal.'
   ].join('\n')
   console.log(table)
   writeFileSync(join(ROOT, 'bench/results.md'), table + '\n')

@@ -91,3 +91,16 @@ t.test('a .env file in the working directory is read, and the environment wins o
   t.equal(claims.iss, 'from-dotenv')
   t.equal(claims.exp - claims.iat, 456)
 })
+
+t.test('a PostgreSQL DATABASE_URL that cannot be reached stops the start with one line that names it, without its password', async t => {
+  const dir = tempDir(t)
+  // A port nothing listens on.
+  const url = 'postgres://authd:hunter2-secret@127.0.0.1:9/authd?sslmode=disable'
+  const proc = start(t, testEnv(dir, { DATABASE_URL: url, DATABASE_CONNECT_TIMEOUT_MS: '2000', LOG_LEVEL: 'info' }), dir)
+  const [code] = await proc.exited
+  t.equal(code, 1)
+  const lines = proc.err().trim().split('\n')
+  t.equal(lines.length, 1, 'one line')
+  t.match(lines[0], /^authd: DATABASE_URL: cannot connect to PostgreSQL at postgres:\/\/authd@127\.0\.0\.1:9\/authd\?sslmode=disable: .*ECONNREFUSED/)
+  t.notMatch(proc.err() + proc.out(), /hunter2/, 'the password reaches neither output')
+})

@@ -24,10 +24,15 @@ async function instances (t: Test, count: number, env: Record<string, string> = 
   return { bases, db }
 }
 
-async function call (base: string, method: string, path: string, { body, token }: { body?: unknown, token?: string } = {}) {
+async function call (base: string, method: string, path: string, { body, token, ip }: { body?: unknown, token?: string, ip?: string } = {}) {
   const res = await fetch(`${base}${path}`, {
     method,
-    headers: { ...(body !== undefined && { 'content-type': 'application/json' }), ...(token !== undefined && { authorization: `Bearer ${token}` }) },
+    headers: {
+      ...(body !== undefined && { 'content-type': 'application/json' }),
+      ...(token !== undefined && { authorization: `Bearer ${token}` }),
+      // (the instances trust the proxy header in the test that sets it)
+      ...(ip !== undefined && { 'x-forwarded-for': ip })
+    },
     body: body === undefined ? undefined : JSON.stringify(body)
   })
   const text = await res.text()
@@ -113,4 +118,25 @@ t.test('one refresh token raced across three instances: 20 identical answers, an
   for (const base of bases) {
     t.equal((await call(base, 'POST', '/auth/refresh', { body: { refresh_token: next.refresh_token } })).body.error, 'invalid_grant', 'and so is its refresh token')
   }
+})
+
+t.test('the per-account password limit is shared: failures spread over the instances count once', only, async t => {
+  const { bases } = await instances(t, 3, { RATE_LIMIT_ACCOUNT: '5', TRUST_PROXY: 'true' })
+  const owner = await signUp(bases[0])
+  const OWNER_IP = '203.0.113.7'
+  // The owner's API client signs in once, on the first instance: its address is known from then on.
+  t.equal((await call(bases[0], 'POST', '/auth/token', { body: { username: owner.username, password: PASSWORD }, ip: OWNER_IP })).status, 200)
+
+  // A guesser from elsewhere, spread over all three.
+  for (let i = 0; i < 5; i++) {
+    const res = await call(bases[i % 3], 'POST', '/auth/token', { body: { username: owner.username, password: `wrong guess ${i}` }, ip: `198.51.100.${i + 1}` })
+    t.equal(res.body.error, 'invalid_grant', `guess ${i + 1} on instance ${i % 3} is checked`)
+  }
+  for (const [i, base] of bases.entries()) {
+    const res = await call(base, 'POST', '/auth/token', { body: { username: owner.username, password: PASSWORD }, ip: '198.51.100.99' })
+    t.same([res.status, res.body.error], [429, 'rate_limited'], `instance ${i}: the account's window for strangers is full, right password or not`)
+  }
+  // The owner's known address has a window of its own, on an instance it never used.
+  t.equal((await call(bases[2], 'POST', '/auth/token', { body: { username: owner.username, password: PASSWORD }, ip: OWNER_IP })).status, 200,
+    'the owner is not locked out')
 })

@@ -5,6 +5,7 @@ import t from 'tap'
 import { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
 import { migratePostgres } from '../../src/store/postgres-migrate.js'
+import { PURGE_LOCK } from '../../src/store/postgres.js'
 import { build, signedIn, bearer, tempDir, onPostgres } from '../helper.js'
 import { adminQuery, postgresDatabase } from '../postgres.js'
 
@@ -82,6 +83,19 @@ t.test('the database going away: 503 database_unavailable with Retry-After, /rea
   await adminQuery(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS true`)
   t.equal((await app.inject('/ready')).statusCode, 200, 'ready again, without a restart')
   t.equal((await app.inject({ url: '/auth/me', headers: bearer(tokens.access_token) })).statusCode, 200)
+
+  // The connection that listens for other instances' revocations was cut too: it comes back.
+  let announced = 0
+  t.teardown(app.store.denylist.watch(() => { announced++ }))
+  const notifier = new pg.Client({ connectionString: app.config.DATABASE_URL })
+  await notifier.connect()
+  t.teardown(() => notifier.end())
+  const start = Date.now()
+  while (announced === 0 && Date.now() - start < 15_000) {
+    await notifier.query("SELECT pg_notify('authd_denylist', '')")
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+  t.ok(announced > 0, `listening again ${Date.now() - start} ms after the database came back`)
 })
 
 t.test('a denylist write is announced to the other instances when it commits, and not when it rolls back', only, async t => {
@@ -105,4 +119,25 @@ t.test('a denylist write is announced to the other instances when it commits, an
   await a.store.transaction(async tx => { await tx.denylist.add([{ ...entry, value: 'committed' }]) })
   while (announced === 0 && Date.now() - start < 5000) await new Promise(resolve => setTimeout(resolve, 2))
   t.equal(announced, 1, `announced after ${Date.now() - start} ms`)
+})
+
+t.test('expired rows are purged by one instance at a time: another that finds the purge under way skips its round', only, async t => {
+  const app = await build(t)
+  const past = new Date(Date.now() - 60_000)
+  await app.store.prisma.deniedToken.createMany({ data: Array.from({ length: 5 }, (_, i) => ({ kind: 'jti', value: `old${i}`, expiresAt: past })) })
+
+  // Another instance's purge, holding the purge lock in its transaction.
+  const other = new pg.Client({ connectionString: app.config.DATABASE_URL })
+  await other.connect()
+  t.teardown(() => other.end())
+  await other.query('BEGIN')
+  t.same((await other.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [PURGE_LOCK])).rows, [{ locked: true }])
+  const start = Date.now()
+  t.equal(await app.store.denylist.purge(Date.now(), Date.now()), 0, 'skipped')
+  t.ok(Date.now() - start < 1000, 'without waiting for the other')
+  t.equal(await app.store.prisma.deniedToken.count(), 5)
+  await other.query('COMMIT')
+
+  t.equal(await app.store.denylist.purge(Date.now(), Date.now()), 5, 'the next round purges')
+  t.equal(await app.store.prisma.deniedToken.count(), 0)
 })
