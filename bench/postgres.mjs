@@ -60,6 +60,9 @@ async function rawRotations (url, seconds, connections) {
               successor AS (INSERT INTO "RefreshToken" (id, hash, "sessionId", "createdAt", "expiresAt") SELECT $4, $5, "sessionId", $1, $6 FROM claimed)
               UPDATE "Session" SET "lastUsedAt" = $1 WHERE id IN (SELECT "sessionId" FROM claimed)`, [now(), 'sealed', row.id, randomUUID(), hash(next), now()])
         await c.query('COMMIT')
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => {})
+        throw err
       } finally {
         c.release()
       }

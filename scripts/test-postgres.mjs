@@ -22,7 +22,7 @@ try {
   await client.connect()
   await client.query('SELECT 1')
 } catch (err) {
-  console.error(`test:postgres: cannot reach TEST_POSTGRES_URL (${url.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1@')}): ${err.message || err.code}`)
+  console.error(`test:postgres: cannot reach TEST_POSTGRES_URL (${url.replace(/\/\/[^/\s]*@/, '//***@')}): ${err.message || err.code}`)
   process.exit(1)
 } finally {
   await client.end().catch(() => {})

@@ -88,8 +88,10 @@ function convert (schema: object, value: string): unknown {
   return value
 }
 
-// A URL's user:password@ is a secret: an error message shows the rest of the value.
-const withoutCredentials = (value: string | undefined) => value?.replace(/\/\/[^/@\s]*@/, '//***@')
+// A URL's user:password@ (up to its last "@": a password may hold one) and its password
+// parameters are secrets: an error message shows the rest of the value.
+const withoutCredentials = (value: string | undefined) =>
+  value?.replace(/\/\/[^/\s]*@/, '//***@').replace(/(pass\w*=)[^&\s]*/gi, '$1***')
 
 function originOf (key: string, value: string): string {
   try {

@@ -43,7 +43,8 @@ t.test('DATABASE_URL: file: for SQLite, postgres:// or postgresql:// for Postgre
   t.equal(config.DATABASE_POOL_MAX, 20)
   t.equal(config.DATABASE_STATEMENT_TIMEOUT_MS, 2000)
   t.equal(config.DATABASE_CONNECT_TIMEOUT_MS, 5000)
-  for (const value of ['mysql://authd:s3cret-pw@db/authd', 'postgres://authd:s3cret-pw@db.internal:99999/authd', 'postgres://authd:s3cret-pw@[db/authd']) {
+  for (const value of ['mysql://authd:s3cret-pw@db/authd', 'postgres://authd:s3cret-pw@db.internal:99999/authd', 'postgres://authd:s3cret-pw@[db/authd',
+    'mysql://authd:s3cret@pw@db/authd', 'postgres://authd@[db/authd?password=s3cret-pw&sslpassword=s3cret-key']) {
     try {
       loadConfig({ DATABASE_URL: value })
       t.fail(`${value} was accepted`)

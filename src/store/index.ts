@@ -4,7 +4,8 @@
 // (./sqlite.ts, ./postgres.ts), held to the same contract (test/store/store.test.ts).
 import { setTimeout as sleep } from 'node:timers/promises'
 import { openDatabase, sqliteBusy, type Db } from './database.js'
-import { openPostgres, postgresBusy, serializationFailure, type PostgresOptions } from './postgres-database.js'
+import { openPostgres, type PostgresOptions } from './postgres-database.js'
+import { postgresBusy, serializationFailure } from './postgres-errors.js'
 import { createUsers } from './users.js'
 import { createSessions } from './sessions.js'
 import { createDenylist } from './denylist.js'
@@ -37,7 +38,12 @@ export function createStore (url: string, postgres: PostgresOptions = defaultPos
     const database = openPostgres(url, postgres)
     // Both clients are generated from the same models (prisma/postgres-schema.mjs): the model API
     // the modules use is the same, and the store's contract test runs them on both.
-    return assemble('postgres', database.prisma as unknown as PrismaClient, createPostgresPaths(database.pool), database, undefined)
+    return assemble('postgres', database.prisma as unknown as PrismaClient, createPostgresPaths(database.pool), database, undefined, {
+      // Prisma's own limits (2 s to start, 5 s to finish) would end a transaction that waits for
+      // a connection or a statement within the configured ones.
+      maxWait: postgres.connectTimeoutMs,
+      timeout: postgres.statementTimeoutMs * 2
+    })
   }
   const database = openDatabase(url)
   // Processes sharing a SQLite file learn of each other's denylist rows by the periodic sync only.
@@ -52,7 +58,7 @@ interface Lifecycle {
   watchDenylist: (listener: () => void) => () => boolean | void
 }
 
-function assemble (engine: 'sqlite' | 'postgres', prisma: PrismaClient, fast: FastPaths, database: Lifecycle, connection: Connection | undefined) {
+function assemble (engine: 'sqlite' | 'postgres', prisma: PrismaClient, fast: FastPaths, database: Lifecycle, connection: Connection | undefined, limits?: TransactionLimits) {
   const portable = modules(prisma)
 
   return {
@@ -91,7 +97,7 @@ function assemble (engine: 'sqlite' | 'postgres', prisma: PrismaClient, fast: Fa
      */
     transaction: engine === 'sqlite'
       ? <T>(work: (tx: Transaction) => Promise<T>): Promise<T> => prisma.$transaction(tx => work(modules(tx)))
-      : <T>(work: (tx: Transaction) => Promise<T>): Promise<T> => serializable(prisma, work),
+      : <T>(work: (tx: Transaction) => Promise<T>): Promise<T> => serializable(prisma, work, limits),
 
     ready: database.ready,
     ping: database.ping,
@@ -110,7 +116,9 @@ function assemble (engine: 'sqlite' | 'postgres', prisma: PrismaClient, fast: Fa
 // again from the start (its work only reads and writes through `tx`, so it can).
 const ATTEMPTS = 8
 
-async function serializable<T> (prisma: PrismaClient, work: (tx: Transaction) => Promise<T>): Promise<T> {
+interface TransactionLimits { maxWait: number, timeout: number }
+
+async function serializable<T> (prisma: PrismaClient, work: (tx: Transaction) => Promise<T>, limits?: TransactionLimits): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await prisma.$transaction(async tx => {
@@ -120,7 +128,7 @@ async function serializable<T> (prisma: PrismaClient, work: (tx: Transaction) =>
         // Delivered to the other instances when, and only if, this commits (./postgres-feed.ts).
         if (denied) await tx.$executeRawUnsafe(NOTIFY_DENYLIST)
         return result
-      }, { isolationLevel: 'Serializable' })
+      }, { isolationLevel: 'Serializable', ...limits })
     } catch (err) {
       if (!serializationFailure(err) || attempt === ATTEMPTS) throw err
       // Apart, so that the same two do not collide again.
@@ -136,7 +144,7 @@ export type { PostgresOptions } from './postgres-database.js'
 export type { SessionSelection } from './sessions.js'
 export type { UserFilter } from './users.js'
 export type { AuditFilter } from './audit.js'
-export { databaseUnavailable } from './postgres-database.js'
+export { databaseUnavailable } from './postgres-errors.js'
 
 /** The database is too busy to answer now (a lock, a timeout): nothing was written; retry shortly. */
 export const databaseBusy = (err: unknown) => sqliteBusy(err) || postgresBusy(err)

@@ -17,8 +17,21 @@ export interface PostgresOptions {
   connectTimeoutMs: number
 }
 
-/** A URL's user:password@, which no message may show. */
-export const withoutPassword = (url: string) => url.replace(/\/\/([^/@:\s]*)(:[^/@\s]*)?@/, (_, user: string) => `//${user}@`)
+/**
+ * The URL as a message may show it: without the password, whether it sits before the host or in
+ * a parameter (password=, sslpassword=).
+ */
+export function withoutPassword (url: string): string {
+  try {
+    const parsed = new URL(url)
+    parsed.password = ''
+    for (const key of [...parsed.searchParams.keys()]) if (/pass/i.test(key)) parsed.searchParams.set(key, '***')
+    return parsed.toString()
+  } catch {
+    // Greedy: a password may hold an unescaped "@"; everything up to the last one before the path goes.
+    return url.replace(/\/\/[^/\s]*@/, '//***@').replace(/(pass\w*=)[^&\s]*/gi, '$1***')
+  }
+}
 
 export function openPostgres (url: string, options: PostgresOptions) {
   const pool = new pg.Pool({
@@ -28,7 +41,10 @@ export function openPostgres (url: string, options: PostgresOptions) {
     statement_timeout: options.statementTimeoutMs,
     // A transaction left open by a client that went away must not hold its locks for ever.
     idle_in_transaction_session_timeout: Math.max(options.statementTimeoutMs * 2, 10_000),
-    application_name: 'authd'
+    application_name: 'authd',
+    // The columns are timestamps without a zone, holding UTC: a session in another zone would
+    // read now() and the like shifted.
+    options: '-c TimeZone=UTC -c DateStyle=ISO'
   })
   // An idle connection the server closed (a restart): the pool drops it and connects anew when
   // asked; the request that finds the database down gets a 503. Without a listener it would
@@ -51,12 +67,15 @@ export function openPostgres (url: string, options: PostgresOptions) {
       } catch (err) {
         throw new DatabaseStartError(`DATABASE_URL: cannot connect to PostgreSQL at ${withoutPassword(url)}: ${describe(err)}`)
       }
+      let failed: Error | undefined
       try {
         return await migratePostgres(client)
       } catch (err) {
+        failed = err as Error
         throw new DatabaseStartError(`DATABASE_URL: could not migrate the PostgreSQL database at ${withoutPassword(url)}: ${describe(err)}`)
       } finally {
-        client.release()
+        // After a failure the connection may still hold the migration lock, or a transaction: closed.
+        client.release(failed)
       }
     },
 
@@ -80,44 +99,3 @@ function describe (err: unknown): string {
   if (errors !== undefined && errors.length > 0) return describe(errors[0])
   return code ?? String(err)
 }
-
-// Codes for a server that cannot be reached, went away or refuses connections for now: the
-// system's, and PostgreSQL's class 08, 57P01-57P03 (shutting down, crashed, starting up), 53300
-// (too many connections) and 3D000 (no such database).
-const UNREACHABLE = /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|08\w{3}|57P0[123]|53300|3D000)$/
-// pg's own errors carry no code; a database closed to connections (ALLOW_CONNECTIONS false) has
-// a code (55000) that means other things too.
-const UNREACHABLE_MESSAGE = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)|is not currently accepting connections/
-
-/**
- * The database cannot be reached or went away: the pool connects anew on the next query, so the
- * client may retry. Looks through Prisma's wrapping (P1001 unreachable, P1017 connection closed,
- * P2024 no connection in time, or the driver's error as `cause`).
- */
-export function databaseUnavailable (err: unknown): boolean {
-  for (let e = err as { code?: unknown, message?: unknown, cause?: unknown } | undefined, depth = 0; e != null && depth < 4; e = e.cause as typeof e, depth++) {
-    const code = String(e.code)
-    if (code === 'P1001' || code === 'P1017' || code === 'P2024' || UNREACHABLE.test(code)) return true
-    if (typeof e.message === 'string' && UNREACHABLE_MESSAGE.test(e.message)) return true
-  }
-  return false
-}
-
-function someCause (err: unknown, test: (code: string) => boolean): boolean {
-  for (let e = err as { code?: unknown, cause?: unknown } | undefined, depth = 0; e != null && depth < 4; e = e.cause as typeof e, depth++) {
-    if (test(String(e.code))) return true
-  }
-  return false
-}
-
-/**
- * A serializable transaction lost to a concurrent one (40001), or a deadlock (40P01); Prisma
- * reports both as P2034. Nothing was written: the transaction may run again.
- */
-export const serializationFailure = (err: unknown) => someCause(err, code => code === 'P2034' || code === '40001' || code === '40P01')
-
-/**
- * PostgreSQL is busy: a statement ran past the statement timeout (57014), a lock could not be
- * had (55P03), or a transaction kept losing to concurrent ones.
- */
-export const postgresBusy = (err: unknown) => serializationFailure(err) || someCause(err, code => code === '57014' || code === '55P03')

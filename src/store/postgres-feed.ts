@@ -28,21 +28,32 @@ export function createDenylistFeed (url: string, connectTimeoutMs: number) {
 
   async function connect () {
     if (closed) return
-    const own = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs, application_name: 'authd-listen' })
+    // TCP keepalive: a connection that died without a word (a failover, a dropped NAT entry)
+    // is noticed, rather than listened on in silence.
+    const own = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs, keepAlive: true, application_name: 'authd-listen' })
     client = own
+    let connectedAt = Infinity
+    const lost = () => {
+      if (client !== own) return
+      client = undefined
+      // A connection that drops soon after each success keeps backing off, not announcing (and
+      // so syncing) ten times a second.
+      if (Date.now() - connectedAt > RECONNECT_MS.max) delay = RECONNECT_MS.first
+      reconnectLater()
+    }
     own.on('notification', announce)
     // Either one means the connection is gone: a new one, later.
-    own.on('error', () => { if (client === own) { client = undefined; reconnectLater() } })
-    own.on('end', () => { if (client === own) { client = undefined; reconnectLater() } })
+    own.on('error', lost)
+    own.on('end', lost)
     try {
       await own.connect()
       await own.query(`LISTEN ${DENYLIST_CHANNEL}`)
-      delay = RECONNECT_MS.first
+      connectedAt = Date.now()
       // Whatever was written while no one listened.
       announce()
     } catch {
       await own.end().catch(() => {})
-      if (client === own) { client = undefined; reconnectLater() }
+      lost()
     }
   }
 

@@ -35,6 +35,9 @@ export function postgresMigrationNames (): string[] {
 
 /** Brings the database up to date on `client` (one connection); returns the migrations it applied. */
 export async function migratePostgres (client: pg.ClientBase): Promise<string[]> {
+  // Waiting for another instance's migrations, and a migration's own statements, may take longer
+  // than the statement timeout the service's connections have.
+  await client.query('SET statement_timeout = 0')
   await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK])
   try {
     await client.query(HISTORY)
@@ -65,6 +68,8 @@ export async function migratePostgres (client: pg.ClientBase): Promise<string[]>
     }
     return done
   } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {})
+    // If this fails the connection is broken: its owner closes it, and the lock goes with it.
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK])
+    await client.query('RESET statement_timeout')
   }
 }

@@ -19,8 +19,11 @@ const types = {
 }
 const at = (ms: number) => new Date(ms).toISOString()
 
-const ROLES = `(SELECT string_agg(role, ' ') FROM "UserRole" WHERE "userId" = u.id) AS roles`
-const USER_JSON = `(SELECT to_jsonb(u) || jsonb_build_object('roles', ${ROLES.replace(' AS roles', '')}) FROM "User" u WHERE u.id = $1)`
+// A user's roles, space-separated, for a row `u` of "User".
+const ROLES_OF_U = `(SELECT string_agg(role, ' ') FROM "UserRole" WHERE "userId" = u.id)`
+const ROLES = `${ROLES_OF_U} AS roles`
+/** The user `id` as JSON, its roles in it; `id` an expression (a parameter, a column). */
+const userJson = (id: string) => `(SELECT to_jsonb(u) || jsonb_build_object('roles', ${ROLES_OF_U}) FROM "User" u WHERE u.id = ${id})`
 
 const jsonUser = (row: UserRow | null): User | null => row === null
   ? null
@@ -80,6 +83,32 @@ const GAP_WAIT_MS = 30_000
 // The advisory lock of the purge (next to the one of the migrations, ./postgres-migrate.ts).
 export const PURGE_LOCK = 72707370
 
+/**
+ * Runs `work` in a transaction on a connection of its own. A connection whose ROLLBACK failed
+ * may still be inside the transaction: it is closed, not reused. While the connection is out of
+ * the pool no one else listens for its errors, and an error event without a listener (the server
+ * ending the connection between two statements) would end the process: the statement that
+ * follows fails instead, and the request with it.
+ */
+async function inTransaction<T> (pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect()
+  const ignore = () => {}
+  client.on('error', ignore)
+  let broken: Error | undefined
+  try {
+    await client.query('BEGIN')
+    const result = await work(client)
+    await client.query('COMMIT')
+    return result
+  } catch (err) {
+    await client.query('ROLLBACK').catch((rollback: Error) => { broken = rollback })
+    throw err
+  } finally {
+    client.off('error', ignore)
+    client.release(broken)
+  }
+}
+
 export function createPostgresPaths (pool: pg.Pool) {
   return {
     user: async (id: string): Promise<User | null> => {
@@ -94,7 +123,7 @@ export function createPostgresPaths (pool: pg.Pool) {
     userAndSession: async (userId: string, sessionId: string) => {
       const { rows: [row] } = await pool.query<{ user: UserRow | null, session: SessionRow | null }>({
         name: 'authd_user_and_session',
-        text: `SELECT ${USER_JSON} AS user, (SELECT to_jsonb(s) FROM "Session" s WHERE s.id = $2) AS session`,
+        text: `SELECT ${userJson('$1')} AS user, (SELECT to_jsonb(s) FROM "Session" s WHERE s.id = $2) AS session`,
         values: [userId, sessionId]
       })
       return { user: jsonUser(row.user), session: jsonSession(row.session) }
@@ -112,52 +141,41 @@ export function createPostgresPaths (pool: pg.Pool) {
      * commit, so concurrent rotations of one token, from any instance, run one after the other
      * and only the first finds it unused.
      */
-    rotate: async <T>(hash: string, decide: (facts: RotationFacts | undefined) => { result: T, claim?: RotationClaim }): Promise<T> => {
-      const client = await pool.connect()
-      let broken: Error | undefined
-      try {
-        await client.query('BEGIN')
-        const { rows: [row] } = await client.query<TokenRow>({
-          name: 'authd_rotation_read',
-          text: `SELECT t.id, t."sessionId", t."expiresAt", t."usedAt", t.successor, to_jsonb(s) AS session,
-            (SELECT to_jsonb(u) || jsonb_build_object('roles', (SELECT string_agg(role, ' ') FROM "UserRole" WHERE "userId" = u.id)) FROM "User" u WHERE u.id = s."userId") AS user
-            FROM "RefreshToken" t JOIN "Session" s ON s.id = t."sessionId" WHERE t.hash = $1 FOR UPDATE OF t`,
-          values: [hash],
-          types
-        })
-        let facts: RotationFacts | undefined
-        if (row !== undefined) {
-          const token = { id: row.id, sessionId: row.sessionId, successor: row.successor, expiresAt: new Date(row.expiresAt), usedAt: row.usedAt === null ? null : new Date(row.usedAt) }
-          facts = { token, session: jsonSession(row.session) as Session, user: jsonUser(row.user) as User }
-        }
-        const { result, claim } = decide(facts)
-        if (claim !== undefined && facts !== undefined) {
-          await client.query({
-            name: 'authd_rotation_claim',
-            text: `WITH claimed AS (UPDATE "RefreshToken" SET "usedAt" = $1, successor = $2 WHERE id = $3 AND "usedAt" IS NULL RETURNING "sessionId"),
-              successor AS (INSERT INTO "RefreshToken" (id, hash, "sessionId", "createdAt", "expiresAt") SELECT $4, $5, "sessionId", $1, $6 FROM claimed)
-              UPDATE "Session" SET "lastUsedAt" = $1 WHERE id IN (SELECT "sessionId" FROM claimed)`,
-            values: [at(claim.at), claim.sealedSuccessor, facts.token.id, randomUUID(), claim.successorHash, at(claim.successorExpiresAt)]
-          })
-        }
-        await client.query('COMMIT')
-        return result
-      } catch (err) {
-        await client.query('ROLLBACK').catch((rollback: Error) => { broken = rollback })
-        throw err
-      } finally {
-        // A connection whose ROLLBACK failed may still be inside the transaction: not reused.
-        client.release(broken)
+    rotate: <T>(hash: string, decide: (facts: RotationFacts | undefined) => { result: T, claim?: RotationClaim }): Promise<T> => inTransaction(pool, async client => {
+      const { rows: [row] } = await client.query<TokenRow>({
+        name: 'authd_rotation_read',
+        text: `SELECT t.id, t."sessionId", t."expiresAt", t."usedAt", t.successor, to_jsonb(s) AS session, ${userJson('s."userId"')} AS user
+          FROM "RefreshToken" t JOIN "Session" s ON s.id = t."sessionId" WHERE t.hash = $1 FOR UPDATE OF t`,
+        values: [hash],
+        types
+      })
+      let facts: RotationFacts | undefined
+      if (row !== undefined) {
+        const token = { id: row.id, sessionId: row.sessionId, successor: row.successor, expiresAt: new Date(row.expiresAt), usedAt: row.usedAt === null ? null : new Date(row.usedAt) }
+        facts = { token, session: jsonSession(row.session) as Session, user: jsonUser(row.user) as User }
       }
-    },
+      const { result, claim } = decide(facts)
+      if (claim !== undefined && facts !== undefined) {
+        await client.query({
+          name: 'authd_rotation_claim',
+          text: `WITH claimed AS (UPDATE "RefreshToken" SET "usedAt" = $1, successor = $2 WHERE id = $3 AND "usedAt" IS NULL RETURNING "sessionId"),
+            successor AS (INSERT INTO "RefreshToken" (id, hash, "sessionId", "createdAt", "expiresAt") SELECT $4, $5, "sessionId", $1, $6 FROM claimed)
+            UPDATE "Session" SET "lastUsedAt" = $1 WHERE id IN (SELECT "sessionId" FROM claimed)`,
+          values: [at(claim.at), claim.sealedSuccessor, facts.token.id, randomUUID(), claim.successorHash, at(claim.successorExpiresAt)]
+        })
+      }
+      return result
+    }),
 
     /** The denylist entries written after `cursor` (0 for all), and the cursor to read from next. */
     deniedSince: async (cursor: number) => {
       const { rows } = await pool.query<DeniedRow>({
         name: 'authd_denied_since',
-        text: `SELECT seq, kind, value, "expiresAt", "issuedBefore", "createdAt" > now() - make_interval(secs => $2) AS young
+        // (createdAt is written by Prisma from the writer's clock: compared with a time of this
+        // process's clock, not the database's now(), which may run in another zone or be off.)
+        text: `SELECT seq, kind, value, "expiresAt", "issuedBefore", "createdAt" > $2 AS young
           FROM "DeniedToken" WHERE seq > $1 ORDER BY seq`,
-        values: [cursor, GAP_WAIT_MS / 1000],
+        values: [cursor, at(Date.now() - GAP_WAIT_MS)],
         types
       })
       let next = cursor
@@ -177,60 +195,38 @@ export function createPostgresPaths (pool: pg.Pool) {
      * was committed when it began). Serializable, they would fail and retry instead, over and
      * over in a brute-force burst.
      */
-    takeAttempt: async (key: string, limit: number, since: number, atMs: number): Promise<{ id: string } | { oldest: Date }> => {
-      const client = await pool.connect()
-      let broken: Error | undefined
-      try {
-        await client.query('BEGIN')
-        await client.query({ name: 'authd_attempt_lock', text: 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', values: [key] })
-        const { rows } = await client.query<{ at: string }>({
-          name: 'authd_attempts',
-          text: 'SELECT at FROM "PasswordAttempt" WHERE key = $1 AND at > $2 ORDER BY at LIMIT $3',
-          values: [key, at(since), limit],
-          types
-        })
-        let result: { id: string } | { oldest: Date }
-        if (rows.length >= limit) {
-          result = { oldest: new Date(rows[0].at) }
-        } else {
-          result = { id: randomUUID() }
-          await client.query({ name: 'authd_attempt_insert', text: 'INSERT INTO "PasswordAttempt" (id, key, at) VALUES ($1, $2, $3)', values: [result.id, key, at(atMs)] })
-        }
-        await client.query('COMMIT')
-        return result
-      } catch (err) {
-        await client.query('ROLLBACK').catch((rollback: Error) => { broken = rollback })
-        throw err
-      } finally {
-        client.release(broken)
+    takeAttempt: (key: string, limit: number, since: number, atMs: number): Promise<{ id: string } | { oldest: Date }> => inTransaction(pool, async client => {
+      await client.query({ name: 'authd_attempt_lock', text: 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', values: [key] })
+      const { rows } = await client.query<{ at: string }>({
+        name: 'authd_attempts',
+        text: 'SELECT at FROM "PasswordAttempt" WHERE key = $1 AND at > $2 ORDER BY at LIMIT $3',
+        values: [key, at(since), limit],
+        types
+      })
+      let result: { id: string } | { oldest: Date }
+      if (rows.length >= limit) {
+        result = { oldest: new Date(rows[0].at) }
+      } else {
+        result = { id: randomUUID() }
+        await client.query({ name: 'authd_attempt_insert', text: 'INSERT INTO "PasswordAttempt" (id, key, at) VALUES ($1, $2, $3)', values: [result.id, key, at(atMs)] })
       }
-    },
+      return result
+    }),
 
     /**
      * As on SQLite, in one transaction. Instances purging at the same moment would delete the
      * same rows and wait on each other's locks: the one that holds the purge lock does it, the
      * others skip this round (0).
      */
-    purge: async (now: number, sessionsBefore: number): Promise<number> => {
-      const client = await pool.connect()
-      let broken: Error | undefined
-      try {
-        await client.query('BEGIN')
-        const { rows: [{ locked }] } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [PURGE_LOCK])
-        let count = 0
-        if (locked) {
-          count += (await client.query('DELETE FROM "DeniedToken" WHERE "expiresAt" <= $1', [at(now)])).rowCount ?? 0
-          count += (await client.query('DELETE FROM "RefreshToken" WHERE "expiresAt" <= $1', [at(now)])).rowCount ?? 0
-          count += (await client.query('DELETE FROM "Session" WHERE "expiresAt" <= $1 OR "revokedAt" <= $1', [at(sessionsBefore)])).rowCount ?? 0
-        }
-        await client.query('COMMIT')
-        return count
-      } catch (err) {
-        await client.query('ROLLBACK').catch((rollback: Error) => { broken = rollback })
-        throw err
-      } finally {
-        client.release(broken)
+    purge: (now: number, sessionsBefore: number): Promise<number> => inTransaction(pool, async client => {
+      const { rows: [{ locked }] } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [PURGE_LOCK])
+      let count = 0
+      if (locked) {
+        count += (await client.query('DELETE FROM "DeniedToken" WHERE "expiresAt" <= $1', [at(now)])).rowCount ?? 0
+        count += (await client.query('DELETE FROM "RefreshToken" WHERE "expiresAt" <= $1', [at(now)])).rowCount ?? 0
+        count += (await client.query('DELETE FROM "Session" WHERE "expiresAt" <= $1 OR "revokedAt" <= $1', [at(sessionsBefore)])).rowCount ?? 0
       }
-    }
+      return count
+    })
   } satisfies FastPaths
 }

@@ -6,7 +6,7 @@ import { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
 import { migratePostgres } from '../../src/store/postgres-migrate.js'
 import { PURGE_LOCK } from '../../src/store/postgres.js'
-import { build, signedIn, bearer, tempDir, onPostgres } from '../helper.js'
+import { build, signedIn, bearer, register, tempDir, onPostgres } from '../helper.js'
 import { adminQuery, postgresDatabase } from '../postgres.js'
 
 // Under the SQLite run, each test reports itself skipped.
@@ -140,4 +140,31 @@ t.test('expired rows are purged by one instance at a time: another that finds th
 
   t.equal(await app.store.denylist.purge(Date.now(), Date.now()), 5, 'the next round purges')
   t.equal(await app.store.prisma.deniedToken.count(), 0)
+})
+
+t.test('a URL as messages show it: no password, wherever it was', async t => {
+  const { withoutPassword } = await import('../../src/store/postgres-database.js')
+  t.equal(withoutPassword('postgres://authd:s3cret@db:5432/authd?sslmode=require'), 'postgres://authd@db:5432/authd?sslmode=require')
+  t.equal(withoutPassword('postgres://authd:s3c@ret@db/authd'), 'postgres://authd@db/authd')
+  t.equal(withoutPassword('postgres://authd@db/authd?password=s3cret&sslpassword=k3y'), 'postgres://authd@db/authd?password=***&sslpassword=***')
+  t.notMatch(withoutPassword('postgres://authd:s3c@ret@[db/authd?password=s3cret'), /s3c|ret@/)
+})
+
+t.test('two transactions that would each miss the other\'s write (write skew): one runs again, and both end as if one after the other', only, async t => {
+  const app = await build(t)
+  const [a, b] = [await register(app), await register(app)]
+  let runs = 0
+  let bothRead!: () => void
+  const barrier = new Promise<void>(resolve => { let n = 0; bothRead = () => { if (++n === 2) resolve() } })
+  // Each disables the other account if its own is enabled: serially, only one of them can.
+  const disableOther = (self: string, other: string) => app.store.transaction(async tx => {
+    runs++
+    const me = await tx.users.get(self)
+    if (runs <= 2) { bothRead(); await barrier }
+    if (me?.disabled === false) await tx.users.setDisabled(other, true)
+  })
+  await Promise.all([disableOther(a.id, b.id), disableOther(b.id, a.id)])
+  t.ok(runs > 2, `the loser ran again (${runs} runs)`)
+  const disabled = await app.store.prisma.user.count({ where: { id: { in: [a.id, b.id] }, disabled: true } })
+  t.equal(disabled, 1, 'exactly one account disabled, as in either serial order')
 })

@@ -27,7 +27,9 @@ export default fp(async function revocation (app) {
   const timers: NodeJS.Timeout[] = []
   let unwatch = () => {}
   app.addHook('onReady', async () => {
-    await revocation.purge()
+    // A purge that fails (a long backlog past the statement timeout) does not stop the start:
+    // the next round tries again.
+    await revocation.purge().catch(err => app.log.error({ err }, 'purge failed'))
     await revocation.sync()
     timers.push(every(SYNC_INTERVAL_MS, revocation.sync, 'denylist sync'), every(PURGE_INTERVAL_MS, revocation.purge, 'purge'))
     unwatch = app.store.denylist.watch(() => { revocation.sync().catch(err => app.log.error({ err }, 'denylist sync failed')) })
