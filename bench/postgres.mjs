@@ -50,15 +50,24 @@ async function rawRotations (url, seconds, connections) {
       const next = randomBytes(32).toString('base64url')
       const c = await pool.connect()
       try {
-        // The service's statements (src/store/postgres.ts): the token locked with its session and
-        // user, then the claim, the successor and the session's touch in one statement.
+        // The service's statements (src/store/postgres.ts), prepared once per connection as the
+        // service's are: the token locked with its session and user, then the claim, the
+        // successor and the session's touch in one statement.
         await c.query('BEGIN')
-        const { rows: [row] } = await c.query(`SELECT t.id, t."sessionId", t."expiresAt", t."usedAt", t.successor, to_jsonb(s) AS session,
+        const { rows: [row] } = await c.query({
+          name: 'raw_read',
+          text: `SELECT t.id, t."sessionId", t."expiresAt", t."usedAt", t.successor, to_jsonb(s) AS session,
             (SELECT to_jsonb(u) || jsonb_build_object('roles', (SELECT string_agg(role, ' ') FROM "UserRole" WHERE "userId" = u.id)) FROM "User" u WHERE u.id = s."userId") AS user
-            FROM "RefreshToken" t JOIN "Session" s ON s.id = t."sessionId" WHERE t.hash = $1 FOR UPDATE OF t`, [hash(token)])
-        await c.query(`WITH claimed AS (UPDATE "RefreshToken" SET "usedAt" = $1, successor = $2 WHERE id = $3 AND "usedAt" IS NULL RETURNING "sessionId"),
+            FROM "RefreshToken" t JOIN "Session" s ON s.id = t."sessionId" WHERE t.hash = $1 FOR UPDATE OF t`,
+          values: [hash(token)]
+        })
+        await c.query({
+          name: 'raw_claim',
+          text: `WITH claimed AS (UPDATE "RefreshToken" SET "usedAt" = $1, successor = $2 WHERE id = $3 AND "usedAt" IS NULL RETURNING "sessionId"),
               successor AS (INSERT INTO "RefreshToken" (id, hash, "sessionId", "createdAt", "expiresAt") SELECT $4, $5, "sessionId", $1, $6 FROM claimed)
-              UPDATE "Session" SET "lastUsedAt" = $1 WHERE id IN (SELECT "sessionId" FROM claimed)`, [now(), 'sealed', row.id, randomUUID(), hash(next), now()])
+              UPDATE "Session" SET "lastUsedAt" = $1 WHERE id IN (SELECT "sessionId" FROM claimed)`,
+          values: [now(), 'sealed', row.id, randomUUID(), hash(next), now()]
+        })
         await c.query('COMMIT')
       } catch (err) {
         await c.query('ROLLBACK').catch(() => {})
