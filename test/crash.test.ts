@@ -4,14 +4,9 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Database from 'better-sqlite3'
 import t from 'tap'
-import { build, PASSWORD, refresh, tempDir, testEnv } from './helper.js'
+import { build, refresh, tempDir, testEnv } from './helper.js'
 import { hashRefreshToken } from '../src/auth/refresh-token.js'
-import { listening, startServer } from './process.js'
-
-const post = async (base: string, path: string, body: unknown) => {
-  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
-  return { status: res.status, body: await res.json() as Record<string, string> }
-}
+import { listening, startServer, writeBurst } from './process.js'
 
 t.test('SIGKILL during concurrent refreshes and registrations loses nothing acknowledged', async t => {
   const dir = tempDir(t)
@@ -22,41 +17,14 @@ t.test('SIGKILL during concurrent refreshes and registrations loses nothing ackn
   const proc = startServer(t, env, dir)
   const base = await listening(proc)
 
-  const chains: string[][] = []
-  for (let i = 0; i < 4; i++) {
-    const user = { username: `chain${i}`, email: `chain${i}@example.com`, password: PASSWORD }
-    t.equal((await post(base, '/auth/register', user)).status, 201)
-    chains.push([(await post(base, '/auth/token', { username: user.username, password: PASSWORD })).body.refresh_token])
-  }
-  const registered: string[] = []
-  let killed = false
-
-  const rotate = async (chain: string[]) => {
-    while (!killed) {
-      const res = await post(base, '/auth/refresh', { refresh_token: chain.at(-1) }).catch(() => undefined)
-      if (res === undefined) return
-      t.equal(res.status, 200)
-      chain.push(res.body.refresh_token)
-    }
-  }
-  const signUp = async () => {
-    for (let n = 0; !killed; n++) {
-      const user = { username: `burst${n}`, email: `burst${n}@example.com`, password: PASSWORD }
-      const res = await post(base, '/auth/register', user).catch(() => undefined)
-      if (res === undefined) return
-      t.equal(res.status, 201)
-      registered.push(user.username)
-    }
-  }
-  const burst = Promise.all([...chains.map(rotate), signUp()])
+  const burst = await writeBurst(t, base, '')
   await sleep(300 + Math.random() * 1200)
   proc.child.kill('SIGKILL')
-  killed = true
-  await burst
+  await burst.stop()
   const [, signal] = await proc.exited
   t.equal(signal, 'SIGKILL')
-  const acknowledged = chains.reduce((n, chain) => n + chain.length - 1, 0)
-  t.ok(acknowledged > 0, `${acknowledged} rotations and ${registered.length} registrations acknowledged before the kill`)
+  const { chains, registered } = burst
+  t.ok(burst.acknowledged() > 0, `${burst.acknowledged()} rotations and ${registered.length} registrations acknowledged before the kill`)
 
   const db = new Database(join(dir, 'auth.db'))
   t.equal(db.pragma('integrity_check', { simple: true }), 'ok')

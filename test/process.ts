@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Test } from 'tap'
+import { PASSWORD } from './helper.js'
 
 const server = new URL('../dist/server.js', import.meta.url).pathname
 
@@ -55,4 +56,54 @@ export async function waitForOutput (proc: ServerProcess, pattern: RegExp): Prom
 /** The base URL once the process logs that it listens. */
 export async function listening (proc: ServerProcess): Promise<string> {
   return (await waitForOutput(proc, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/))[1]
+}
+
+/** A JSON POST to a server process; its status and JSON body. */
+export const post = async (base: string, path: string, body: unknown) => {
+  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  return { status: res.status, body: await res.json() as Record<string, string> }
+}
+
+/**
+ * The writes the crash tests kill a server in the middle of: four refresh-token chains rotated as
+ * fast as the server answers, and registrations one after another, each asserted 200 or 201 and
+ * recorded once acknowledged. stop() waits for the requests in flight (a killed server fails them).
+ */
+export async function writeBurst (t: Test, base: string, prefix: string) {
+  const chains: string[][] = []
+  for (let i = 0; i < 4; i++) {
+    const user = { username: `${prefix}chain${i}`, email: `${prefix}chain${i}@example.com`, password: PASSWORD }
+    t.equal((await post(base, '/auth/register', user)).status, 201)
+    chains.push([(await post(base, '/auth/token', { username: user.username, password: user.password })).body.refresh_token])
+  }
+  const registered: string[] = []
+  let stopped = false
+  const rotate = async (chain: string[]) => {
+    while (!stopped) {
+      const res = await post(base, '/auth/refresh', { refresh_token: chain.at(-1) }).catch(() => undefined)
+      if (res === undefined) return
+      t.equal(res.status, 200)
+      chain.push(res.body.refresh_token)
+    }
+  }
+  const signUp = async () => {
+    for (let n = 0; !stopped; n++) {
+      const user = { username: `${prefix}burst${n}`, email: `${prefix}burst${n}@example.com`, password: PASSWORD }
+      const res = await post(base, '/auth/register', user).catch(() => undefined)
+      if (res === undefined) return
+      t.equal(res.status, 201)
+      registered.push(user.username)
+    }
+  }
+  const running = Promise.all([...chains.map(rotate), signUp()])
+  return {
+    chains,
+    registered,
+    /** Rotations acknowledged so far. */
+    acknowledged: () => chains.reduce((n, chain) => n + chain.length - 1, 0),
+    async stop () {
+      stopped = true
+      await running
+    }
+  }
 }

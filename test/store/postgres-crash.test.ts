@@ -8,14 +8,9 @@ import pg from 'pg'
 import { hashRefreshToken } from '../../src/auth/refresh-token.js'
 import { onPostgres, PASSWORD, tempDir, testEnv } from '../helper.js'
 import { postgresDatabase } from '../postgres.js'
-import { listening, startServer } from '../process.js'
+import { listening, post, startServer, writeBurst } from '../process.js'
 
 const only = { skip: onPostgres ? false : 'PostgreSQL only: npm run test:postgres' }
-
-const post = async (base: string, path: string, body: unknown) => {
-  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
-  return { status: res.status, body: await res.json() as Record<string, string> }
-}
 
 t.test('SIGKILL of one instance mid-burst loses nothing it acknowledged; the other keeps serving', only, async t => {
   const url = await postgresDatabase(tempDir(t))
@@ -27,49 +22,24 @@ t.test('SIGKILL of one instance mid-burst loses nothing it acknowledged; the oth
   const survivor = startServer(t, env(dirB), dirB)
   const [a, b] = await Promise.all([listening(victim), listening(survivor)])
 
-  const chains: string[][] = []
-  for (let i = 0; i < 4; i++) {
-    const user = { username: `pgchain${i}`, email: `pgchain${i}@example.com`, password: PASSWORD }
-    t.equal((await post(a, '/auth/register', user)).status, 201)
-    chains.push([(await post(a, '/auth/token', { username: user.username, password: PASSWORD })).body.refresh_token])
-  }
-  const registered: string[] = []
-  let killed = false
-  const rotate = async (chain: string[]) => {
-    while (!killed) {
-      const res = await post(a, '/auth/refresh', { refresh_token: chain.at(-1) }).catch(() => undefined)
-      if (res === undefined) return
-      t.equal(res.status, 200)
-      chain.push(res.body.refresh_token)
-    }
-  }
-  const signUp = async () => {
-    for (let n = 0; !killed; n++) {
-      const user = { username: `pgburst${n}`, email: `pgburst${n}@example.com`, password: PASSWORD }
-      const res = await post(a, '/auth/register', user).catch(() => undefined)
-      if (res === undefined) return
-      t.equal(res.status, 201)
-      registered.push(user.username)
-    }
-  }
+  const burst = await writeBurst(t, a, 'pg')
   // The survivor serves its own clients all along.
+  let killed = false
   let survivorServed = 0
   const alongside = (async () => {
     while (!killed) {
-      const res = await fetch(`${b}/ready`)
-      t.equal(res.status, 200)
+      t.equal((await fetch(`${b}/ready`)).status, 200)
       survivorServed++
       await sleep(20)
     }
   })()
-  const burst = Promise.all([...chains.map(rotate), signUp(), alongside])
   await sleep(300 + Math.random() * 1200)
   victim.child.kill('SIGKILL')
   killed = true
-  await burst
+  await Promise.all([burst.stop(), alongside])
   t.equal((await victim.exited)[1], 'SIGKILL')
-  const acknowledged = chains.reduce((n, chain) => n + chain.length - 1, 0)
-  t.ok(acknowledged > 0, `${acknowledged} rotations and ${registered.length} registrations acknowledged before the kill; the survivor answered ${survivorServed} times meanwhile`)
+  const { chains, registered } = burst
+  t.ok(burst.acknowledged() > 0, `${burst.acknowledged()} rotations and ${registered.length} registrations acknowledged before the kill; the survivor answered ${survivorServed} times meanwhile`)
 
   const db = new pg.Client({ connectionString: url })
   await db.connect()
