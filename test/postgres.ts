@@ -23,7 +23,7 @@ export function urlOf (database: string): string {
 }
 
 export async function adminQuery<R extends pg.QueryResultRow = pg.QueryResultRow> (sql: string, values: unknown[] = []) {
-  const client = new pg.Client({ connectionString: urlOf(new URL(process.env.TEST_POSTGRES_URL as string).pathname.slice(1) || 'postgres') })
+  const client = new pg.Client({ connectionString: process.env.TEST_POSTGRES_URL })
   await client.connect()
   try {
     return await client.query<R>(sql, values)

@@ -37,6 +37,6 @@ try {
   const counts = await copySqliteToPostgres(from, args.to, line => console.log(line))
   console.log(`copied ${Object.values(counts).reduce((a, b) => a + b, 0)} rows from ${from}`)
 } catch (err) {
-  // CopyError says what to do; PostgreSQL's own errors never carry the URL.
+  // Copy's own errors say what to do; PostgreSQL's never carry the URL.
   fail((err as Error).message)
 }

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3'
 import pg from 'pg'
 import { migratePostgres } from './postgres-migrate.js'
 import { pendingMigrations } from './migrate.js'
-import { withoutPassword } from './postgres-database.js'
+import { withoutPassword } from './engine.js'
 
 // In the order the foreign keys need.
 const TABLES = ['User', 'UserRole', 'Session', 'RefreshToken', 'DeniedToken', 'AuditEvent', 'KnownAddress', 'PasswordAttempt'] as const

@@ -149,4 +149,4 @@ export { databaseUnavailable } from './postgres-errors.js'
 /** The database is too busy to answer now (a lock, a timeout): nothing was written; retry shortly. */
 export const databaseBusy = (err: unknown) => sqliteBusy(err) || postgresBusy(err)
 export { DatabaseStartError, isPostgresUrl } from './engine.js'
-export { copySqliteToPostgres, CopyError } from './copy.js'
+export { copySqliteToPostgres } from './copy.js'

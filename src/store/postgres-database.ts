@@ -5,7 +5,7 @@ import pg from 'pg'
 import { PrismaPg } from '@prisma/adapter-pg'
 import { PrismaClient } from '../generated/postgres/client.js'
 import { migratePostgres } from './postgres-migrate.js'
-import { DatabaseStartError } from './engine.js'
+import { DatabaseStartError, withoutPassword } from './engine.js'
 import { createDenylistFeed } from './postgres-feed.js'
 
 export interface PostgresOptions {
@@ -15,22 +15,6 @@ export interface PostgresOptions {
   statementTimeoutMs: number
   /** Milliseconds to wait for a connection, new or from the pool, before giving up. */
   connectTimeoutMs: number
-}
-
-/**
- * The URL as a message may show it: without the password, whether it sits before the host or in
- * a parameter (password=, sslpassword=).
- */
-export function withoutPassword (url: string): string {
-  try {
-    const parsed = new URL(url)
-    parsed.password = ''
-    for (const key of [...parsed.searchParams.keys()]) if (/pass/i.test(key)) parsed.searchParams.set(key, '***')
-    return parsed.toString()
-  } catch {
-    // Greedy: a password may hold an unescaped "@"; everything up to the last one before the path goes.
-    return url.replace(/\/\/[^/\s]*@/, '//***@').replace(/(pass\w*=)[^&\s]*/gi, '$1***')
-  }
 }
 
 export function openPostgres (url: string, options: PostgresOptions) {

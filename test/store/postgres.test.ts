@@ -143,7 +143,7 @@ t.test('expired rows are purged by one instance at a time: another that finds th
 })
 
 t.test('a URL as messages show it: no password, wherever it was', async t => {
-  const { withoutPassword } = await import('../../src/store/postgres-database.js')
+  const { withoutPassword } = await import('../../src/store/engine.js')
   t.equal(withoutPassword('postgres://authd:s3cret@db:5432/authd?sslmode=require'), 'postgres://authd@db:5432/authd?sslmode=require')
   t.equal(withoutPassword('postgres://authd:s3c@ret@db/authd'), 'postgres://authd@db/authd')
   t.equal(withoutPassword('postgres://authd@db/authd?password=s3cret&sslpassword=k3y'), 'postgres://authd@db/authd?password=***&sslpassword=***')
