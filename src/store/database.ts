@@ -6,9 +6,16 @@ import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import { Prisma, PrismaClient } from '../generated/prisma/client.js'
 import { migrateOnWorker } from './migrate.js'
 import { exclusiveTransactions, type Connection } from './adapter.js'
+import type { Change } from './read-cache.js'
 
 /** How long a write waits for another process's lock before SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5000
+
+/**
+ * How often the read cache asks whether another process wrote: as often as the denylist's
+ * periodic sync, so that what another process changed shows here as soon as its revocations do.
+ */
+export const CHANGES_POLL_MS = 1000
 
 /** Prisma's client, or the transaction it hands to $transaction(): the store's modules take either. */
 export type Db = PrismaClient | Prisma.TransactionClient
@@ -29,13 +36,15 @@ export function openDatabase (url: string) {
     return connection.current as Connection
   }
 
+  const shared: Connection = {
+    immediate: (work) => connection.current?.immediate(work) ?? connected().then(own => own.immediate(work)),
+    read: (work) => connection.current?.read(work) ?? connected().then(own => own.read(work))
+  }
+
   return {
     prisma,
     /** Prisma's own connection, for the statements of the hot paths (./sqlite.ts). */
-    connection: {
-      immediate: (work) => connection.current?.immediate(work) ?? connected().then(own => own.immediate(work)),
-      read: (work) => connection.current?.read(work) ?? connected().then(own => own.read(work))
-    } satisfies Connection as Connection,
+    connection: shared,
 
     /** Waits for the migrations and checks the connection's settings; returns the migrations applied. */
     async ready (): Promise<string[]> {
@@ -57,6 +66,29 @@ export function openDatabase (url: string) {
     async ping (): Promise<boolean> {
       await prisma.$queryRaw`SELECT 1`
       return true
+    },
+
+    /**
+     * Tells `listener` when another connection, which is another process, has committed: SQLite
+     * counts those (data_version), not what; asked every CHANGES_POLL_MS. Returns the stop.
+     */
+    watchChanges (listener: (change: Change) => void): () => void {
+      let version: number | undefined
+      const poll = async () => {
+        try {
+          const current = await shared.read(db => db.pragma('data_version', { simple: true }) as number)
+          // The first answer, or a change: whatever was kept may be older than the database.
+          if (current !== version) listener({ kind: 'reset', hearing: true })
+          version = current
+        } catch {
+          version = undefined
+          listener({ kind: 'reset', hearing: false })
+        }
+      }
+      void poll()
+      const timer = setInterval(() => { void poll() }, CHANGES_POLL_MS)
+      timer.unref()
+      return () => clearInterval(timer)
     },
 
     async close () {

@@ -11,22 +11,90 @@ import { createSessions } from './sessions.js'
 import { createDenylist } from './denylist.js'
 import { createAudit } from './audit.js'
 import { createAttempts } from './attempts.js'
+import { createReadCache, type Change, type ReadCache } from './read-cache.js'
 import { createSqlitePaths, type FastPaths } from './sqlite.js'
 import { createPostgresPaths } from './postgres.js'
 import { isPostgresUrl } from './engine.js'
 import { NOTIFY_DENYLIST } from './postgres-feed.js'
 import type { Connection } from './adapter.js'
+import type { RotationClaim, RotationFacts } from './records.js'
+import type { UserFilter } from './users.js'
 import type { PrismaClient } from '../generated/prisma/client.js'
 
-function modules (db: Db) {
+/** Whom a write touched, for the read cache: a user (its roles, its fields), or a user's sessions. */
+export interface Touched {
+  user: (id: string) => void
+  sessions: (userId: string) => void
+}
+
+/**
+ * The modules on `db`. Each write that changes what the read cache keeps tells `touched` whose;
+ * test/store/read-cache.test.ts fails on a method that is neither wrapped here nor listed there
+ * as a read.
+ */
+export function modules (db: Db, touched: Touched) {
+  const users = createUsers(db)
+  const sessions = createSessions(db)
+  const ofUser = <A extends [string, ...unknown[]], R>(write: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await write(...args)
+      } finally {
+        touched.user(args[0])
+      }
+    }
   return {
-    users: createUsers(db),
-    sessions: createSessions(db),
+    users: {
+      ...users,
+      async create (input: Parameters<typeof users.create>[0]) {
+        const created = await users.create(input)
+        if (typeof created !== 'string') touched.user(created.id)
+        return created
+      },
+      setPasswordHash: ofUser(users.setPasswordHash),
+      replacePassword: ofUser(users.replacePassword),
+      setRoles: ofUser(users.setRoles),
+      setDisabled: ofUser(users.setDisabled),
+      remove: ofUser(users.remove)
+    },
+    sessions: {
+      ...sessions,
+      async open (input: Parameters<typeof sessions.open>[0]) {
+        try {
+          return await sessions.open(input)
+        } finally {
+          touched.sessions(input.userId)
+        }
+      },
+      async revoke (ids: string[], at: Date) {
+        const owners = await sessions.revoke(ids, at)
+        for (const owner of owners) touched.sessions(owner)
+        return owners
+      }
+    },
     denylist: createDenylist(db),
     audit: createAudit(db),
     attempts: createAttempts(db)
   }
 }
+
+// What a transaction touched, told to the read cache once it has committed: until then the
+// change is not there to be read (PostgreSQL), or no read runs (SQLite waits for the transaction).
+function touchedIn (cache: ReadCache) {
+  const users = new Set<string>()
+  const sessions = new Set<string>()
+  return {
+    touched: { user: (id: string) => users.add(id), sessions: (id: string) => sessions.add(id) } satisfies Touched,
+    committed () {
+      for (const id of users) cache.forgetUser(id)
+      for (const id of sessions) cache.forgetSessions(id)
+    }
+  }
+}
+
+// Prisma's operations that only read; any other, on the client the tests and tools are given,
+// makes the read cache forget everything.
+const PRISMA_READS = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'findMany', 'count', 'aggregate', 'groupBy'])
 
 /** The store inside a transaction: every module, each write undone if the transaction fails. */
 export type Transaction = ReturnType<typeof modules>
@@ -56,25 +124,58 @@ interface Lifecycle {
   ping: () => Promise<boolean>
   close: () => Promise<void>
   watchDenylist: (listener: () => void) => () => boolean | void
+  /** Tells `listener` what other processes changed, as far as the read cache is concerned. */
+  watchChanges: (listener: (change: Change) => void) => () => void
 }
 
 function assemble (engine: 'sqlite' | 'postgres', prisma: PrismaClient, fast: FastPaths, database: Lifecycle, connection: Connection | undefined, limits?: TransactionLimits) {
-  const portable = modules(prisma)
+  const cache = createReadCache()
+  const portable = modules(prisma, { user: cache.forgetUser, sessions: cache.forgetSessions })
+  // The feed starts with the first read that may be kept: the CLI and the migrations never need it.
+  let unwatch: (() => void) | undefined
+  const cached = <A extends unknown[], R>(read: (...args: A) => Promise<R>) => (...args: A): Promise<R> => {
+    unwatch ??= database.watchChanges(cache.changed)
+    return read(...args)
+  }
 
   return {
     engine,
-    users: { ...portable.users, get: fast.user, list: fast.listUsers },
+    users: {
+      ...portable.users,
+      get: fast.user,
+      list: cached((filter: UserFilter) => cache.listUsers(filter, () => fast.listUsers(filter)))
+    },
     sessions: {
       ...portable.sessions,
-      live: fast.liveSessions,
+      live: cached((userId: string, now: number) => cache.liveSessions(userId, now, () => fast.liveSessions(userId, now))),
       /** The user and one of its sessions, read together. */
-      userAndSession: fast.userAndSession
+      userAndSession: cached((userId: string, sessionId: string) => cache.signedIn(userId, sessionId, () => fast.userAndSession(userId, sessionId)))
     },
-    refreshTokens: { rotate: fast.rotate },
+    refreshTokens: {
+      async rotate<T> (hash: string, decide: (facts: RotationFacts | undefined) => { result: T, claim?: RotationClaim }): Promise<T> {
+        let owner: string | undefined
+        try {
+          return await fast.rotate(hash, facts => {
+            const decided = decide(facts)
+            if (decided.claim !== undefined) owner = facts?.user.id
+            return decided
+          })
+        } finally {
+          // (its session's lastUsedAt)
+          if (owner !== undefined) cache.forgetSessions(owner)
+        }
+      }
+    },
     // (Its rows are added inside transactions only: tx.denylist.add.)
     denylist: {
       since: fast.deniedSince,
-      purge: fast.purge,
+      async purge (now: number, sessionsBefore: number) {
+        try {
+          return await fast.purge(now, sessionsBefore)
+        } finally {
+          cache.forgetAll()
+        }
+      },
       /**
        * Calls `listener` soon after another instance adds rows, where the engine can tell
        * (PostgreSQL); returns the unsubscribe. The periodic sync is still needed.
@@ -96,15 +197,37 @@ function assemble (engine: 'sqlite' | 'postgres', prisma: PrismaClient, fast: Fa
      * (on SQLite they wait for it to end, which would never come).
      */
     transaction: engine === 'sqlite'
-      ? <T>(work: (tx: Transaction) => Promise<T>): Promise<T> => prisma.$transaction(tx => work(modules(tx)))
-      : <T>(work: (tx: Transaction) => Promise<T>): Promise<T> => serializable(prisma, work, limits),
+      ? async <T>(work: (tx: Transaction) => Promise<T>): Promise<T> => {
+        const { touched, committed } = touchedIn(cache)
+        const result = await prisma.$transaction(tx => work(modules(tx, touched)))
+        committed()
+        return result
+      }
+      : <T>(work: (tx: Transaction) => Promise<T>): Promise<T> => serializable(prisma, cache, work, limits),
 
     ready: database.ready,
     ping: database.ping,
-    close: database.close,
+    async close () {
+      unwatch?.()
+      await database.close()
+    },
 
-    /** Prisma's client, and SQLite's raw connection, for the tests that look at what is stored. */
-    prisma,
+    /**
+     * Prisma's client, and SQLite's raw connection, for the tests that look at what is stored.
+     * A write through this client makes the read cache forget everything, as one from another
+     * process would.
+     */
+    prisma: prisma.$extends({
+      query: {
+        async $allOperations ({ operation, args, query }) {
+          try {
+            return await query(args)
+          } finally {
+            if (!PRISMA_READS.has(operation)) cache.forgetAll()
+          }
+        }
+      }
+    }) as unknown as PrismaClient,
     connection
   }
 }
@@ -118,17 +241,20 @@ const ATTEMPTS = 8
 
 interface TransactionLimits { maxWait: number, timeout: number }
 
-async function serializable<T> (prisma: PrismaClient, work: (tx: Transaction) => Promise<T>, limits?: TransactionLimits): Promise<T> {
+async function serializable<T> (prisma: PrismaClient, cache: ReadCache, work: (tx: Transaction) => Promise<T>, limits?: TransactionLimits): Promise<T> {
   for (let attempt = 1; ; attempt++) {
+    const { touched, committed } = touchedIn(cache)
     try {
-      return await prisma.$transaction(async tx => {
-        const inside = modules(tx)
+      const result = await prisma.$transaction(async tx => {
+        const inside = modules(tx, touched)
         let denied = false
         const result = await work({ ...inside, denylist: { add: async entries => { await inside.denylist.add(entries); denied ||= entries.length > 0 } } })
         // Delivered to the other instances when, and only if, this commits (./postgres-feed.ts).
         if (denied) await tx.$executeRawUnsafe(NOTIFY_DENYLIST)
         return result
       }, { isolationLevel: 'Serializable', ...limits })
+      committed()
+      return result
     } catch (err) {
       if (!serializationFailure(err) || attempt === ATTEMPTS) throw err
       // Apart, so that the same two do not collide again.

@@ -6,7 +6,8 @@ import { PrismaPg } from '@prisma/adapter-pg'
 import { PrismaClient } from '../generated/postgres/client.js'
 import { migratePostgres } from './postgres-migrate.js'
 import { DatabaseStartError, withoutPassword } from './engine.js'
-import { createDenylistFeed } from './postgres-feed.js'
+import { CHANGES_CHANNEL, DENYLIST_CHANNEL, createFeed, toChange } from './postgres-feed.js'
+import type { Change } from './read-cache.js'
 
 export interface PostgresOptions {
   /** Connections in the pool. */
@@ -35,12 +36,15 @@ export function openPostgres (url: string, options: PostgresOptions) {
   // crash the process.
   pool.on('error', () => {})
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) })
-  const feed = createDenylistFeed(url, options.connectTimeoutMs)
+  const feed = createFeed(url, options.connectTimeoutMs)
 
   return {
     pool,
     prisma,
-    watchDenylist: feed.watch,
+    /** Calls `listener` soon after another instance adds denylist rows, and after each reconnection. */
+    watchDenylist: (listener: () => void) => feed.watch(DENYLIST_CHANNEL, event => { if (event !== 'lost') listener() }),
+    /** Tells `listener` whose user or sessions changed, whoever changed them (the triggers of read_cache_feed). */
+    watchChanges: (listener: (change: Change) => void) => feed.watch(CHANGES_CHANNEL, event => listener(toChange(event))),
 
     /** Applies the migrations; returns their names. */
     async ready (): Promise<string[]> {

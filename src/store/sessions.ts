@@ -47,8 +47,11 @@ export function createSessions (db: Db) {
       return rows.map(row => row.id)
     },
 
-    async revoke (ids: string[], at: Date): Promise<void> {
-      if (ids.length > 0) await db.session.updateMany({ where: { id: { in: ids } }, data: { revokedAt: at } })
+    /** Marks the sessions revoked; returns their users' ids. */
+    async revoke (ids: string[], at: Date): Promise<string[]> {
+      if (ids.length === 0) return []
+      const rows = await db.session.updateManyAndReturn({ where: { id: { in: ids } }, data: { revokedAt: at }, select: { userId: true } })
+      return rows.map(row => row.userId)
     },
 
     /** The session a refresh token (by its hash) belongs to, whether or not the token is used. */
