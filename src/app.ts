@@ -26,6 +26,8 @@ import accounts from './plugins/app/accounts.js'
 import csrf from './plugins/app/csrf.js'
 import sessionCookies from './plugins/app/session-cookies.js'
 import revocation from './plugins/app/revocation.js'
+import signingKeys from './plugins/app/signing-keys.js'
+import accessTokens from './plugins/app/access-tokens.js'
 import sessions from './plugins/app/sessions.js'
 import authenticate from './plugins/app/authenticate.js'
 import passwordAttempts from './plugins/app/password-attempts.js'
@@ -36,6 +38,7 @@ import health from './routes/health.js'
 import auth from './routes/auth/index.js'
 import adminRoutes from './routes/admin/index.js'
 import secureData from './routes/secure-data.js'
+import wellKnown from './routes/well-known.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -75,6 +78,8 @@ export default async function app (fastify: FastifyInstance, { config }: { confi
   await fastify.register(accounts)
   await fastify.register(csrf)
   await fastify.register(sessionCookies)
+  await fastify.register(signingKeys)
+  await fastify.register(accessTokens)
   await fastify.register(sessions)
   await fastify.register(authenticate)
   await fastify.register(passwordAttempts)
@@ -85,6 +90,7 @@ export default async function app (fastify: FastifyInstance, { config }: { confi
   await fastify.register(auth, { prefix: '/auth' })
   await fastify.register(adminRoutes, { prefix: '/admin' })
   await fastify.register(secureData)
+  await fastify.register(wellKnown)
 }
 
 export function loggerOptions (config: Config, stream?: DestinationStream): FastifyServerOptions['logger'] {

@@ -1,7 +1,7 @@
 // The service's whole configuration: one TypeBox schema over the environment. This is the only
 // module that reads process.env; everything else receives the typed result.
-import { randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
+import { createPrivateKey, randomBytes, type JsonWebKey } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 
@@ -21,7 +21,14 @@ export const ConfigSchema = Type.Object({
   DATABASE_POOL_MAX: Type.Integer({ minimum: 1, maximum: 1000, default: 10, description: 'PostgreSQL: connections per instance' }),
   DATABASE_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 5000, description: 'PostgreSQL: how long a statement may run before it is cancelled' }),
   DATABASE_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 5000, description: 'PostgreSQL: how long to wait for a connection' }),
-  JWT_SECRET: Type.Optional(Type.String({ description: 'HS256 key, at least 32 bytes; required in production' })),
+  JWT_SECRET: Type.Optional(Type.String({ description: 'The service secret, at least 32 bytes; required in production: the HS256 key, and what seals the signing keys at rest' })),
+  JWT_ALG: Type.Union([Type.Literal('ES256'), Type.Literal('EdDSA'), Type.Literal('RS256'), Type.Literal('HS256')], {
+    default: 'ES256',
+    description: 'How access tokens are signed: ES256, EdDSA (Ed25519) or RS256 with keys the service generates and publishes at /.well-known/jwks.json; HS256 with JWT_SECRET'
+  }),
+  JWT_KEY_ROTATION: Seconds(30 * 24 * 3600, 'How long a signing key signs before the next one takes over', 3600),
+  JWKS_MAX_AGE: Seconds(600, 'How long resource servers may cache the JWKS: a new key is published this long before it signs', 0),
+  JWT_KEYS_FILE: Type.String({ default: '', description: 'A private JWK set ({"keys": [...]}) to sign with instead of generated keys; the first key signs, the others verify' }),
   JWT_ISSUER: Type.String({ minLength: 1, default: 'authd' }),
   JWT_AUDIENCE: Type.String({ minLength: 1, default: 'authd' }),
   ACCESS_TOKEN_TTL: Seconds(900, 'Access-token lifetime'),
@@ -66,6 +73,8 @@ export type Config = Static<typeof ConfigSchema> & {
   corsOrigins: string[]
   /** TRUST_PROXY in the form Fastify's trustProxy option takes. */
   trustProxy: boolean | string[] | ((address: string, hop: number) => boolean)
+  /** The private JWKs of JWT_KEYS_FILE, or undefined when the service generates its keys. */
+  keysFile: JsonWebKey[] | undefined
   /** Things worth a warning in the log at start (a generated secret, ...). */
   warnings: string[]
 }
@@ -157,10 +166,40 @@ export function loadConfig (env: Env = process.env): Config {
       ? false
       : Number.isInteger(hops) ? (_address: string, hop: number) => hop < hops : proxy.split(',').map(p => p.trim())
 
-  return { ...config, JWT_SECRET: secret, publicOrigin, corsOrigins, trustProxy, warnings }
+  if (config.JWT_KEY_ROTATION <= config.JWKS_MAX_AGE + 60) {
+    throw new ConfigError(`JWT_KEY_ROTATION (${config.JWT_KEY_ROTATION} s) must be longer than JWKS_MAX_AGE (${config.JWKS_MAX_AGE} s) and a minute: a key is published that long before it signs`)
+  }
+  const keysFile = config.JWT_KEYS_FILE === '' ? undefined : readKeysFile(config.JWT_KEYS_FILE)
+
+  return { ...config, JWT_SECRET: secret, publicOrigin, corsOrigins, trustProxy, keysFile, warnings }
 }
 
 /** Loads `.env` from the working directory into the environment, if there is one. */
 export function loadEnvFile (path = '.env'): void {
   if (existsSync(path)) process.loadEnvFile(path)
+}
+
+// JWT_KEYS_FILE: private JWKs of the kinds JWT_ALG names (EC P-256, Ed25519, RSA of 2048 bits
+// or more), each with its private member. Anything else stops the start, naming the key.
+function readKeysFile (path: string): JsonWebKey[] {
+  let keys: unknown
+  try {
+    keys = (JSON.parse(readFileSync(path, 'utf8')) as { keys?: unknown }).keys
+  } catch (err) {
+    throw new ConfigError(`JWT_KEYS_FILE: cannot read a JWK set from ${path}: ${(err as Error).message}`)
+  }
+  if (!Array.isArray(keys) || keys.length === 0) throw new ConfigError(`JWT_KEYS_FILE: ${path} has no "keys"`)
+  return keys.map((key: JsonWebKey & { kid?: unknown }, i) => {
+    const name = typeof key?.kid === 'string' ? `key ${JSON.stringify(key.kid)}` : `key ${i}`
+    const supported = (key?.kty === 'EC' && key.crv === 'P-256') || (key?.kty === 'OKP' && key.crv === 'Ed25519') ||
+      (key?.kty === 'RSA' && typeof key.n === 'string' && Buffer.from(key.n, 'base64url').length >= 256)
+    if (!supported) throw new ConfigError(`JWT_KEYS_FILE: ${name} is not an EC P-256, Ed25519 or RSA (2048 bits or more) key`)
+    if (typeof key.d !== 'string') throw new ConfigError(`JWT_KEYS_FILE: ${name} has no private part ("d"); the service signs with it`)
+    try {
+      createPrivateKey({ key, format: 'jwk' })
+    } catch (err) {
+      throw new ConfigError(`JWT_KEYS_FILE: ${name} is not a valid key: ${(err as Error).message}`)
+    }
+    return key
+  })
 }

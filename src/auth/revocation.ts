@@ -16,7 +16,8 @@ export interface RevocationOptions {
 }
 
 export function createRevocation ({ store, accessTokenTtl, now = () => Date.now() }: RevocationOptions) {
-  const denied = { jti: new Map<string, number>(), sid: new Map<string, number>() }
+  const denied = { jti: new Map<string, number>(), sid: new Map<string, number>(), kid: new Map<string, number>() }
+  const keyListeners = new Set<() => void>()
   // sid → [issuedBefore, expiresAt], in milliseconds.
   const stale = new Map<string, [number, number]>()
   let cursor = 0
@@ -24,10 +25,13 @@ export function createRevocation ({ store, accessTokenTtl, now = () => Date.now(
   let followUp: Promise<void> | undefined
 
   function remember (entries: DenyEntry[]) {
+    let keys = false
     for (const entry of entries) {
       if (entry.kind === 'sid_before') stale.set(entry.value, [entry.issuedBefore, entry.expiresAt])
       else denied[entry.kind].set(entry.value, entry.expiresAt)
+      keys ||= entry.kind === 'kid'
     }
+    if (keys) for (const listener of keyListeners) listener()
   }
 
   /**
@@ -52,9 +56,9 @@ export function createRevocation ({ store, accessTokenTtl, now = () => Date.now(
   const accessTokensGoneAt = (at: number) => at + accessTokenTtl * 1000 + CLOCK_MARGIN_MS
 
   return {
-    /** The hot-path check: Map lookups. `iat` in seconds, as in the token. */
-    isRevoked (jti: string, sid: string, iat: number): boolean {
-      if (denied.jti.has(jti) || denied.sid.has(sid)) return true
+    /** The hot-path check: Map lookups. `iat` in seconds, as in the token; `kid` its key's. */
+    isRevoked (jti: string, sid: string, iat: number, kid?: string): boolean {
+      if (denied.jti.has(jti) || denied.sid.has(sid) || (kid !== undefined && denied.kid.has(kid))) return true
       const cutoff = stale.get(sid)
       return cutoff !== undefined && iat * 1000 < cutoff[0]
     },
@@ -109,6 +113,12 @@ export function createRevocation ({ store, accessTokenTtl, now = () => Date.now(
     },
 
     sync,
+
+    /** Calls `listener` when a signing key was revoked, here or (once synced) elsewhere; returns the unsubscribe. */
+    watchKeys (listener: () => void): () => void {
+      keyListeners.add(listener)
+      return () => { keyListeners.delete(listener) }
+    },
 
     /** Forgets expired entries, and deletes expired rows; returns how many rows went. */
     async purge (): Promise<number> {

@@ -11,6 +11,7 @@ import { createSessions } from './sessions.js'
 import { createDenylist } from './denylist.js'
 import { createAudit } from './audit.js'
 import { createAttempts } from './attempts.js'
+import { createSigningKeys } from './signing-keys.js'
 import { createReadCache, type Change, type ReadCache } from './read-cache.js'
 import { createSqlitePaths, type FastPaths } from './sqlite.js'
 import { createPostgresPaths } from './postgres.js'
@@ -74,7 +75,8 @@ export function modules (db: Db, touched: Touched) {
     },
     denylist: createDenylist(db),
     audit: createAudit(db),
-    attempts: createAttempts(db)
+    attempts: createAttempts(db),
+    signingKeys: createSigningKeys(db)
   }
 }
 
@@ -183,6 +185,7 @@ function assemble (engine: 'sqlite' | 'postgres', prisma: PrismaClient, fast: Fa
       watch: database.watchDenylist
     },
     audit: portable.audit,
+    signingKeys: portable.signingKeys,
     /** Password attempts and known addresses, where instances share them (`shared`). */
     attempts: { ...portable.attempts, take: fast.takeAttempt },
     /**
@@ -264,7 +267,7 @@ async function serializable<T> (prisma: PrismaClient, cache: ReadCache, work: (t
 }
 
 export type Store = ReturnType<typeof createStore>
-export type { Client, DenyEntry, Session, SessionSummary, User, UserSummary, AuditEntry, AuditRecord } from './records.js'
+export type { Client, DenyEntry, Session, SessionSummary, SigningKeyRecord, User, UserSummary, AuditEntry, AuditRecord } from './records.js'
 export type { RotationFacts, RotationClaim } from './records.js'
 export type { PostgresOptions } from './postgres-database.js'
 export type { SessionSelection } from './sessions.js'

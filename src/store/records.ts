@@ -71,12 +71,13 @@ export interface RefreshTokenRecord {
 }
 
 /**
- * A denylist entry: an access token id (jti), a session (sid), or the tokens of a session issued
- * before a time (sid_before: after its user lost a role). Kept until the tokens it covers expired.
- * Times in milliseconds since the epoch, as the in-memory denylist compares them.
+ * A denylist entry: an access token id (jti), a session (sid), the tokens of a session issued
+ * before a time (sid_before: after its user lost a role), or the tokens a revoked signing key
+ * signed (kid). Kept until the tokens it covers expired. Times in milliseconds since the epoch,
+ * as the in-memory denylist compares them.
  */
 export type DenyEntry =
-  | { kind: 'jti' | 'sid', value: string, expiresAt: number }
+  | { kind: 'jti' | 'sid' | 'kid', value: string, expiresAt: number }
   | { kind: 'sid_before', value: string, expiresAt: number, issuedBefore: number }
 
 export interface AuditEntry {
@@ -106,3 +107,16 @@ export interface RotationFacts { token: RefreshTokenRecord, session: Session, us
 
 /** The writes of a first use: the token used at `at`, its successor stored. */
 export interface RotationClaim { at: number, sealedSuccessor: string, successorHash: string, successorExpiresAt: number }
+
+/** A key that signs access tokens (src/auth/key-schedule.ts says when). */
+export interface SigningKeyRecord {
+  kid: string
+  alg: 'ES256' | 'EdDSA' | 'RS256' | 'HS256'
+  /** The public JWK as published; null for HS256, a secret. */
+  publicJwk: Record<string, unknown> | null
+  /** The private JWK, sealed under a key derived from the service secret; null for HS256. */
+  sealed: string | null
+  createdAt: Date
+  activatesAt: Date
+  revokedAt: Date | null
+}

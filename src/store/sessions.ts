@@ -54,6 +54,9 @@ export function createSessions (db: Db) {
       return rows.map(row => row.userId)
     },
 
+    /** Whether any session was ever opened (and not yet purged). */
+    any: async (): Promise<boolean> => (await db.session.findFirst({ select: { id: true } })) !== null,
+
     /** The session a refresh token (by its hash) belongs to, whether or not the token is used. */
     async byRefreshToken (hash: string): Promise<Pick<Session, 'id' | 'userId' | 'revokedAt' | 'expiresAt'> | null> {
       const token = await db.refreshToken.findUnique({

@@ -3,12 +3,12 @@
 // it can fail into a 401 (the error handler adds the RFC 6750 challenge). A cookie-authenticated
 // unsafe request must also pass the CSRF check (plugins/app/csrf.ts).
 //
-// It calls @fastify/jwt's configured verifier (app.jwt.verify: pinned algorithm, issuer,
-// audience, typ, required claims) directly rather than request.jwtVerify(), which decodes every
-// token a second time and merges its options anew on each request.
+// It calls app.accessTokens.verify (@fastify/jwt's verifier with the key the token's kid names,
+// pinned to that key's algorithm, and the policy: issuer, audience, typ, required claims)
+// directly rather than request.jwtVerify(), which decodes every token a second time.
 //
 // A client sends the same token until it expires, so tokens verified once are remembered, each
-// no longer than it is valid, and the next request skips the HMAC. fast-jwt has such a cache,
+// no longer than it is valid, and the next request skips the signature check. fast-jwt has such a cache,
 // but keys it by a SHA-256 of every token, and a key of one's own makes it print a security
 // warning in every process, the CLI's included. Here the key is the token's signature, shorter
 // to hash than the whole token, and a hit counts only if the whole token is the one remembered.
@@ -30,7 +30,7 @@ const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 const BEARER = /^Bearer\s/i
 
 const VERIFIED_CACHE_SIZE = 10_000
-// An HS256 signature: 32 bytes in base64url.
+// All of an HS256 signature (32 bytes in base64url), or the end of a longer one.
 const SIGNATURE_CHARS = 43
 
 // Leeway for clocks that disagree a little about the current second.
@@ -55,9 +55,9 @@ export default fp(async function authenticate (app) {
   // Signature → the token, its user (as a bearer token and as a cookie), its iat, and the instant
   // (ms) it stops being valid: exp, or iat + TTL if sooner. The users are frozen: every request
   // with the token shares them.
-  const verified = new Map<string, { token: string, bearer: AuthUser, cookie: AuthUser, iat: number, until: number }>()
+  const verified = new Map<string, { token: string, bearer: AuthUser, cookie: AuthUser, iat: number, kid: string | undefined, until: number }>()
 
-  function verify (token: string): { bearer: AuthUser, cookie: AuthUser, iat: number } {
+  function verify (token: string): { bearer: AuthUser, cookie: AuthUser, iat: number, kid: string | undefined } {
     // The last 43 characters of any token, without a scan for its last dot: only the whole
     // token can make a hit.
     const signature = token.slice(-SIGNATURE_CHARS)
@@ -67,13 +67,14 @@ export default fp(async function authenticate (app) {
       if (Date.now() < hit.until) return hit
       verified.delete(signature)
     }
-    let claims: Record<string, unknown>
+    let claims: Record<string, unknown> & { kid?: string }
     try {
-      claims = app.jwt.verify<Record<string, unknown>>(token)
+      claims = app.accessTokens.verify<Record<string, unknown>>(token)
     } catch (err) {
       if (!isTokenError(err)) throw err
       throw new InvalidToken((err as { code: string }).code === 'FAST_JWT_EXPIRED' ? 'The access token expired' : 'The access token is invalid')
     }
+    const kid = claims.kid
     // (fast-jwt has checked that exp is a number.) A token that fails here is not remembered.
     if (!ownClaims(claims)) throw new InvalidToken('The access token is invalid')
     const user = {
@@ -88,6 +89,7 @@ export default fp(async function authenticate (app) {
       bearer: Object.freeze({ ...user, via: 'bearer' as const }),
       cookie: Object.freeze({ ...user, via: 'cookie' as const }),
       iat: claims.iat,
+      kid,
       until: Math.min(claims.exp, claims.iat + ttl) * 1000
     }
     // Oldest out first, past 10,000 entries.
@@ -97,8 +99,8 @@ export default fp(async function authenticate (app) {
   }
 
   function verifyAccessToken (token: string, via: AuthUser['via']): AuthUser {
-    const { [via]: user, iat } = verify(token)
-    if (revocation.isRevoked(user.tokenId, user.sessionId, iat)) throw new InvalidToken('The access token is invalid')
+    const { [via]: user, iat, kid } = verify(token)
+    if (revocation.isRevoked(user.tokenId, user.sessionId, iat, kid)) throw new InvalidToken('The access token is invalid')
     return user
   }
 
@@ -131,4 +133,4 @@ export default fp(async function authenticate (app) {
     }
     done()
   } satisfies onRequestHookHandler)
-}, { name: 'authenticate', dependencies: ['jwt', 'csrf', 'revocation', 'session-cookies'] })
+}, { name: 'authenticate', dependencies: ['access-tokens', 'csrf', 'revocation', 'session-cookies'] })

@@ -1,5 +1,5 @@
 // Sessions (src/auth/sessions.ts): logins, refresh rotation, logout and revocation, signing
-// with the app's JWT configuration.
+// with the service's signing keys.
 import fp from 'fastify-plugin'
 import { createSessions, type AccessClaims, type Sessions } from '../../auth/sessions.js'
 
@@ -14,10 +14,9 @@ export default fp(async function sessions (app) {
     store: app.store,
     accounts: app.accounts,
     revocation: app.revocation,
-    // (without options, @fastify/jwt signs with its one configured signer)
-    sign: (claims, options) => app.jwt.sign(claims, options),
-    verify: token => app.jwt.verify<AccessClaims & { exp: number }>(token),
+    sign: app.accessTokens.sign,
+    verify: token => app.accessTokens.verify<AccessClaims & { exp: number }>(token),
     config: app.config,
     log: app.log
   }))
-}, { name: 'sessions', dependencies: ['store', 'jwt', 'accounts', 'revocation'] })
+}, { name: 'sessions', dependencies: ['store', 'access-tokens', 'accounts', 'revocation'] })

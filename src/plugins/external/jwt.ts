@@ -1,5 +1,6 @@
-// @fastify/jwt with the access-token policy pinned: HS256 only, our issuer and audience,
-// header typ "at+jwt" (RFC 9068), every claim required, no lifetime longer than the TTL.
+// @fastify/jwt with the access-token policy pinned: our issuer and audience, header typ
+// "at+jwt" (RFC 9068), every claim required, no lifetime longer than the TTL. The key and its
+// algorithm are given at each call by plugins/app/access-tokens.ts, from the signing keys;
 // plugins/app/authenticate.ts adds the checks of our own claims and the denylist.
 import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
@@ -39,6 +40,7 @@ export default fp(async function jwt (app) {
   await app.register(fastifyJwt, {
     secret: JWT_SECRET,
     sign: {
+      // (each call gives its key, algorithm, kid and header: plugins/app/access-tokens.ts)
       algorithm: 'HS256',
       header: { alg: 'HS256', typ: ACCESS_TOKEN_TYPE },
       iss: JWT_ISSUER,

@@ -42,6 +42,8 @@ t.test('every security event is in the audit trail, with its time, user, session
   const rows = await app.store.prisma.auditEvent.findMany({ where: { OR: [{ userId: user.id }, { userId: null }] }, orderBy: { seq: 'asc' } })
   const types = rows.map(r => r.type)
   t.same(types, [
+    // (the service's first signing key, created as it started: an event of no user)
+    'signing_key_created',
     'user_created', 'login_succeeded', 'login_failed', 'login_failed', 'login_succeeded', 'refresh_reuse_detected',
     'login_succeeded', 'password_changed', 'login_succeeded', 'login_succeeded', 'session_ended', 'logout',
     'login_succeeded', 'logout_all', 'roles_changed', 'user_disabled', 'user_enabled', 'sessions_revoked', 'user_deleted'

@@ -27,7 +27,7 @@ t.test('a FastAPI-tutorial client: form POST of username and password, then a be
   t.equal(body.scope, 'profile')
 
   const { header, payload } = decodeJwt(body.access_token)
-  t.same(header, { alg: 'HS256', typ: 'at+jwt' })
+  t.same(header, { alg: 'ES256', typ: 'at+jwt', kid: (await app.signingKeys.list()).find(key => key.state === 'signing')?.kid }, 'ES256, the default, naming its key')
   t.same(Object.keys(payload).sort(), ['aud', 'exp', 'iat', 'iss', 'jti', 'scope', 'sid', 'sub'])
   t.match(payload, { iss: 'authd', aud: 'authd', sub: user.id, scope: 'profile' })
   t.equal(payload.exp - payload.iat, 900)
