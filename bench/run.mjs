@@ -15,6 +15,7 @@ import autocannon from 'autocannon'
 import Database from 'better-sqlite3'
 import bcrypt from 'bcryptjs'
 import { postgresRows, postgresServer } from './postgres.mjs'
+import { firstVerifications } from './first-verify.mjs'
 
 const QUICK = process.argv.includes('--quick')
 const time = (seconds) => QUICK ? Math.max(1, Math.round(seconds / 4)) : seconds
@@ -235,6 +236,26 @@ try {
   row('bearer', bearer, baseline, bearer.rps / baseline.rps, '≥ 0.80×', bearer.rps / baseline.rps >= 0.8)
   row('cookie', cookie, baseline, cookie.rps / baseline.rps, '≥ 0.75×', cookie.rps / baseline.rps >= 0.75)
 
+  // bearer EdDSA: the bearer row (ES256 above, the default) with a service that signs EdDSA.
+  const eddsa = await launch('service-eddsa', join(ROOT, 'dist/server.js'), { ...serviceEnv, JWT_ALG: 'EdDSA', DATABASE_URL: `file:${join(WORK, 'auth-eddsa.db')}` }, '/ready')
+  const eddsaPost = (path, body) => fetch(eddsa.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  await eddsaPost('/auth/register', { username: 'bench', email: 'bench@example.com', password: PASSWORD })
+  const eddsaHeaders = { authorization: `Bearer ${(await eddsaPost('/auth/token', { username: 'bench', password: PASSWORD }).then(res => res.json())).access_token}` }
+  await cannon(`${eddsa.url}/secure-data`, { duration: warm, headers: eddsaHeaders })
+  const eddsaSeries = { baseline: [], bearer: [] }
+  for (let i = 0; i < SERIES; i++) {
+    eddsaSeries.baseline.push(await cannon(bare.url, { duration: d / SERIES }))
+    eddsaSeries.bearer.push(await cannon(`${eddsa.url}/secure-data`, { duration: d / SERIES, headers: eddsaHeaders }))
+  }
+  eddsa.stop()
+  const [eddsaBaseline, eddsaBearer] = [combine(eddsaSeries.baseline), combine(eddsaSeries.bearer)]
+  row('bearer EdDSA', eddsaBearer, eddsaBaseline, eddsaBearer.rps / eddsaBaseline.rps, '≥ 0.80×', eddsaBearer.rps / eddsaBaseline.rps >= 0.8)
+
+  // first verify: what a token costs the first time it is seen (no cache), per algorithm.
+  const firsts = await firstVerifications(time(2))
+  const micro = (alg) => `${alg} ${firsts[alg].toFixed(0)} µs`
+  row('first verify', { text: ['ES256', 'EdDSA', 'RS256'].map(micro).join(', ') }, { text: micro('HS256') }, firsts.ES256 / firsts.HS256, 'none (informational)', true)
+
   // The read paths that touch the database, at 32 connections, against the bare app at 32, in
   // alternating rounds: the signed-in user and session, the user's sessions (the bench user has
   // one per login, 12), and an admin's first page of 20 users (of 60).
@@ -349,7 +370,7 @@ try {
   const postgresMeasured = postgresServer === undefined
     ? []
     : await postgresRows({ ROOT, launch, cannon, combine, serviceEnv, time, series: SERIES, row, PASSWORD, CONNECTIONS, QUICK })
-  const failures = [baseline, wireFloor, bearer, cookie, baseline32, me, sessions, adminUsers, login, stormed, stormLogins, rotations, before, revoked, ...postgresMeasured]
+  const failures = [baseline, wireFloor, bearer, cookie, eddsaBaseline, eddsaBearer, baseline32, me, sessions, adminUsers, login, stormed, stormLogins, rotations, before, revoked, ...postgresMeasured]
     .reduce((n, m) => n + m.failures, 0)
 
   const cell = (m) => m.text ?? fmt(m)
