@@ -95,7 +95,8 @@ t.test('a rotation: the next key is published before it signs; tokens of both ve
   t.same((await jwks(app)).map(key => key.kid), [decodeJwt(before).header.kid, rotated.kid], 'published at once, beside the signing key')
   t.equal(decodeJwt((await token(app, user.username)).access_token).header.kid, decodeJwt(before).header.kid, 'the old key still signs')
 
-  // A cache lifetime later (the row moved back in time, as the clock would have moved on):
+  // A cache lifetime later (the rows moved back in time, as the clock would have moved on):
+  await app.store.prisma.signingKey.update({ where: { kid: decodeJwt(before).header.kid }, data: { activatesAt: new Date(Date.now() - 3_600_000) } })
   await app.store.prisma.signingKey.update({ where: { kid: rotated.kid }, data: { activatesAt: new Date(Date.now() - 1000) } })
   await app.signingKeys.reload()
   const after = (await token(app, user.username)).access_token

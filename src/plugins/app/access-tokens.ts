@@ -1,10 +1,15 @@
-// `app.accessTokens`: @fastify/jwt's signer and verifier (plugins/external/jwt.ts holds the
-// policy: typ, issuer, audience, required claims, lifetime) with this service's signing keys.
+// `app.accessTokens`: this service's signing keys with the access-token policy of
+// plugins/external/jwt.ts (typ, issuer, audience, required claims, lifetime). Verification is
+// @fastify/jwt's, given the key and algorithm at each call: it runs once per token (authenticate
+// remembers verified tokens). Signing runs at every login and refresh, and @fastify/jwt, given a
+// key at the call, builds a signer and parses the key each time: the signer of the signing key
+// is built once, with fast-jwt (which @fastify/jwt wraps), and kept while that key signs.
 // A token is verified only with the key its `kid` names in the service's own key set, and only
 // with that key's algorithm: `alg: none`, a token signed HS256 with a public key's bytes, an
 // unknown `kid`, or one of another type of key, all fail. The `jwk`, `jku`, `x5u` and `x5c`
 // headers are never read.
 import fp from 'fastify-plugin'
+import { createSigner } from 'fast-jwt'
 import type { AccessClaims } from '../../auth/sessions.js'
 import { ACCESS_TOKEN_TYPE } from '../external/jwt.js'
 
@@ -34,10 +39,16 @@ function kidOf (token: string): string | undefined {
 
 export default fp(async function accessTokens (app) {
   const keys = app.signingKeys
+  const { JWT_ISSUER, JWT_AUDIENCE, ACCESS_TOKEN_TTL } = app.config
+  let current: { kid: string, sign: (payload: AccessClaims & { exp: number }) => string } | undefined
+
   app.decorate('accessTokens', {
     sign (claims: AccessClaims, options?: { expiresIn: number }): string {
       const { kid, alg, key } = keys.signer()
-      return app.jwt.sign(claims, { ...options, key, algorithm: alg, kid, header: { alg, typ: ACCESS_TOKEN_TYPE } })
+      if (current?.kid !== kid) {
+        current = { kid, sign: createSigner({ key, algorithm: alg, kid, iss: JWT_ISSUER, aud: JWT_AUDIENCE, header: { alg, typ: ACCESS_TOKEN_TYPE } }) }
+      }
+      return current.sign({ ...claims, exp: claims.iat + (options?.expiresIn ?? ACCESS_TOKEN_TTL) })
     },
 
     verify<T> (token: string): T & { kid?: string } {

@@ -1,7 +1,8 @@
-// @fastify/jwt with the access-token policy pinned: our issuer and audience, header typ
-// "at+jwt" (RFC 9068), every claim required, no lifetime longer than the TTL. The key and its
-// algorithm are given at each call by plugins/app/access-tokens.ts, from the signing keys;
-// plugins/app/authenticate.ts adds the checks of our own claims and the denylist.
+// @fastify/jwt with the verification policy of access tokens pinned: our issuer and audience,
+// header typ "at+jwt" (RFC 9068), every claim required, no lifetime longer than the TTL. The key
+// and its algorithm are given at each call by plugins/app/access-tokens.ts, which also signs
+// (with the same issuer, audience and typ); plugins/app/authenticate.ts adds the checks of our
+// own claims and the denylist.
 import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
 
@@ -39,14 +40,6 @@ export default fp(async function jwt (app) {
   const { JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE, ACCESS_TOKEN_TTL } = app.config
   await app.register(fastifyJwt, {
     secret: JWT_SECRET,
-    sign: {
-      // (each call gives its key, algorithm, kid and header: plugins/app/access-tokens.ts)
-      algorithm: 'HS256',
-      header: { alg: 'HS256', typ: ACCESS_TOKEN_TYPE },
-      iss: JWT_ISSUER,
-      aud: JWT_AUDIENCE,
-      expiresIn: ACCESS_TOKEN_TTL
-    },
     verify: {
       algorithms: ['HS256'],
       checkTyp: ACCESS_TOKEN_TYPE,
