@@ -8,7 +8,7 @@ import type { Config } from '../config.js'
 import type { SigningKeyRecord, Store } from '../store/index.js'
 import { dueKeys, keyStates, signingKey, type KeyAlgorithm, type Schedule } from './key-schedule.js'
 import { algorithmOf, generateKey, open, privatePem, publicJwkOf, publicPem, seal, secretKid, type AsymmetricAlgorithm, type PublicJwk } from './key-material.js'
-import type { Revocation } from './revocation.js'
+import { CLOCK_MARGIN_MS, type Revocation } from './revocation.js'
 
 /** A key as signing and verifying use it: PEM text, or the secret for HS256. */
 export interface KeyInUse { kid: string, alg: KeyAlgorithm, key: string }
@@ -22,14 +22,12 @@ export interface SigningKeysOptions {
   config: Pick<Config, 'JWT_ALG' | 'JWT_SECRET' | 'JWT_KEY_ROTATION' | 'JWKS_MAX_AGE' | 'ACCESS_TOKEN_TTL'>
   /** The private JWKs of JWT_KEYS_FILE, when keys come from there: the first signs. */
   keysFile?: JsonWebKey[]
-  log: { warn (details: object, message: string): void, info (details: object, message: string): void }
+  log: { warn (details: object, message: string): void }
   now?: () => number
 }
 
 /** The JWKS document, with the ETag of its text. */
 export interface Jwks { body: string, etag: string }
-
-const CLOCK_MARGIN_MS = 60_000
 
 export function createSigningKeys ({ store, revocation, config, keysFile, log, now = () => Date.now() }: SigningKeysOptions) {
   const schedule: Schedule = {

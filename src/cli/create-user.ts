@@ -6,7 +6,7 @@
 // Never from the command line, where other users could read it in the process list.
 import { parseArgs } from 'node:util'
 import { buildApp } from '../app.js'
-import { ConfigError, loadConfig, loadEnvFile } from '../config.js'
+import { cliConfig } from './config.js'
 import { HttpError } from '../errors.js'
 import { ROLE_SCOPES } from '../roles.js'
 import { toPublicUser } from '../schemas/user.js'
@@ -71,14 +71,7 @@ if (unknown.length > 0) fail(`unknown role ${unknown.join(', ')}; roles are ${Ob
 // Every account has the user role, as a registration gives it; --role adds to it.
 const roles = [...new Set(['user', ...options.role])]
 
-let config
-try {
-  loadEnvFile()
-  config = loadConfig()
-} catch (err) {
-  if (err instanceof ConfigError) fail(`configuration error: ${err.message}`)
-  throw err
-}
+const config = cliConfig(fail)
 
 const password = await readPassword()
 // The rules POST /auth/register applies through its schema.

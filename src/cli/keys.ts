@@ -7,7 +7,7 @@
 //   was signing, a new key signs from now. Sessions live on: their next refresh gets a token
 //   under the new key.
 import { buildApp } from '../app.js'
-import { ConfigError, loadConfig, loadEnvFile } from '../config.js'
+import { cliConfig } from './config.js'
 import { KeysFromFile } from '../auth/signing-keys.js'
 import { unsupportedNode } from '../runtime.js'
 
@@ -24,14 +24,7 @@ if (unsupported !== undefined) fail(unsupported)
 const [command, kid, ...extra] = process.argv.slice(2)
 if (!['list', 'rotate', 'revoke'].includes(command) || (command === 'revoke') !== (kid !== undefined) || extra.length > 0) fail(USAGE)
 
-let config
-try {
-  loadEnvFile()
-  config = loadConfig()
-} catch (err) {
-  if (err instanceof ConfigError) fail(`configuration error: ${err.message}`)
-  throw err
-}
+const config = cliConfig(fail)
 
 const app = buildApp({ ...config, LOG_LEVEL: 'error' })
 try {

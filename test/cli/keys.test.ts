@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { bearer, build, decodeJwt, onPostgres, register, tempDir, testEnv, token } from '../helper.js'
+import { bearer, build, decodeJwt, forge, onPostgres, register, tempDir, testEnv, token } from '../helper.js'
 
 const cli = new URL('../../src/cli/keys.ts', import.meta.url).pathname
 const execArgv = process.execArgv.filter(arg => arg.includes('@tapjs/typescript'))
@@ -72,9 +72,7 @@ t.test('an install from before signing keys: the tokens it issued (HS256, no kid
   await old.store.prisma.signingKey.deleteMany()
   const { header, payload } = decodeJwt(tokens.access_token)
   delete header.kid
-  const sign = (await import('node:crypto')).createHmac
-  const body = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`
-  const legacy = `${body}.${sign('sha256', old.config.JWT_SECRET).update(body).digest('base64url')}`
+  const legacy = forge(header, payload)
   await old.close()
 
   const upgraded = await build(t, {}, { dir })

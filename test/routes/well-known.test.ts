@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { createRemoteJWKSet, jwtVerify, SignJWT, exportJWK, generateKeyPair } from 'jose'
+import { open } from '../../src/auth/key-material.js'
 import { bearer, build, claims, decodeJwt, forge, register, tempDir, token, type App } from '../helper.js'
 
 const ALGORITHMS = ['ES256', 'EdDSA', 'RS256'] as const
@@ -184,7 +185,8 @@ t.test('two instances due for a rotation at the same moment create one key', asy
 t.test('the private keys are sealed at rest: the rows alone sign nothing', async t => {
   const app = await build(t)
   const [row] = await app.store.prisma.signingKey.findMany()
-  t.type(row.sealed, 'string')
-  t.notMatch(row.sealed as string, /"d"/, 'no private member in clear')
-  t.notOk(JSON.stringify(row.publicJwk).includes('"d"'))
+  t.notOk('d' in JSON.parse(row.publicJwk as string), 'the public JWK has no private member')
+  t.type(open(row.sealed as string, row.kid, app.config.JWT_SECRET)?.d, 'string', 'the sealed one opens with the secret')
+  t.equal(open(row.sealed as string, row.kid, 'another-secret-of-more-than-thirty-two-bytes'), undefined, 'and with nothing else')
+  t.equal(open(row.sealed as string, 'another-kid', app.config.JWT_SECRET), undefined, 'nor as another key\'s')
 })
