@@ -9,7 +9,7 @@ import { pendingMigrations } from './migrate.js'
 import { withoutPassword } from './engine.js'
 
 // In the order the foreign keys need.
-const TABLES = ['User', 'UserRole', 'Session', 'RefreshToken', 'DeniedToken', 'AuditEvent', 'KnownAddress', 'PasswordAttempt', 'SigningKey'] as const
+const TABLES = ['User', 'UserRole', 'Session', 'RefreshToken', 'DeniedToken', 'AuditEvent', 'KnownAddress', 'PasswordAttempt', 'SigningKey', 'OAuthClient', 'UsedAssertion'] as const
 // Tables whose key comes from a sequence, which must go on after the copied rows.
 const SEQUENCES = { DeniedToken: 'seq', AuditEvent: 'seq' } as const
 const BATCH = 500

@@ -8,7 +8,7 @@ export function createDenylist (db: Db) {
       for (const entry of entries) {
         const { kind, value } = entry
         const expiresAt = new Date(entry.expiresAt)
-        if (kind === 'sid_before') {
+        if (kind === 'sid_before' || kind === 'client_before') {
           // A later cutoff replaces the earlier one, as a new row: other processes read by seq.
           await db.deniedToken.deleteMany({ where: { kind, value } })
           await db.deniedToken.create({ data: { kind, value, expiresAt, issuedBefore: new Date(entry.issuedBefore) } })

@@ -12,6 +12,7 @@ import { createDenylist } from './denylist.js'
 import { createAudit } from './audit.js'
 import { createAttempts } from './attempts.js'
 import { createSigningKeys } from './signing-keys.js'
+import { createClients } from './clients.js'
 import { createReadCache, type Change, type ReadCache } from './read-cache.js'
 import { createSqlitePaths, type FastPaths } from './sqlite.js'
 import { createPostgresPaths } from './postgres.js'
@@ -76,7 +77,8 @@ export function modules (db: Db, touched: Touched) {
     denylist: createDenylist(db),
     audit: createAudit(db),
     attempts: createAttempts(db),
-    signingKeys: createSigningKeys(db)
+    signingKeys: createSigningKeys(db),
+    clients: createClients(db)
   }
 }
 
@@ -186,6 +188,7 @@ function assemble (engine: 'sqlite' | 'postgres', prisma: PrismaClient, fast: Fa
     },
     audit: portable.audit,
     signingKeys: portable.signingKeys,
+    clients: portable.clients,
     /** Password attempts and known addresses, where instances share them (`shared`). */
     attempts: { ...portable.attempts, take: fast.takeAttempt },
     /**
@@ -267,12 +270,13 @@ async function serializable<T> (prisma: PrismaClient, cache: ReadCache, work: (t
 }
 
 export type Store = ReturnType<typeof createStore>
-export type { Client, DenyEntry, Session, SessionSummary, SigningKeyRecord, User, UserSummary, AuditEntry, AuditRecord } from './records.js'
+export type { Client, ClientAuthMethod, DenyEntry, OAuthClientRecord, Session, SessionSummary, SigningKeyRecord, User, UserSummary, AuditEntry, AuditRecord } from './records.js'
 export type { RotationFacts, RotationClaim } from './records.js'
 export type { PostgresOptions } from './postgres-database.js'
 export type { SessionSelection } from './sessions.js'
 export type { UserFilter } from './users.js'
 export type { AuditFilter } from './audit.js'
+export type { ClientFields } from './clients.js'
 export { databaseUnavailable } from './postgres-errors.js'
 
 /** The database is too busy to answer now (a lock, a timeout): nothing was written; retry shortly. */

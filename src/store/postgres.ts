@@ -183,7 +183,7 @@ export function createPostgresPaths (pool: pg.Pool) {
         if (row.seq !== next + 1 && row.young) break
         next = row.seq
       }
-      const entries = rows.map(({ kind, value, expiresAt, issuedBefore }): DenyEntry => kind === 'sid_before'
+      const entries = rows.map(({ kind, value, expiresAt, issuedBefore }): DenyEntry => kind === 'sid_before' || kind === 'client_before'
         ? { kind, value, expiresAt: Date.parse(expiresAt), issuedBefore: Date.parse(issuedBefore as string) }
         : { kind, value, expiresAt: Date.parse(expiresAt) })
       return { entries, cursor: next }

@@ -73,12 +73,13 @@ export interface RefreshTokenRecord {
 /**
  * A denylist entry: an access token id (jti), a session (sid), the tokens of a session issued
  * before a time (sid_before: after its user lost a role), or the tokens a revoked signing key
- * signed (kid). Kept until the tokens it covers expired. Times in milliseconds since the epoch,
+ * signed (kid), or the tokens of a machine client issued before a time (client_before: it was
+ * disabled, deleted or lost a scope). Kept until the tokens it covers expired. Times in milliseconds since the epoch,
  * as the in-memory denylist compares them.
  */
 export type DenyEntry =
   | { kind: 'jti' | 'sid' | 'kid', value: string, expiresAt: number }
-  | { kind: 'sid_before', value: string, expiresAt: number, issuedBefore: number }
+  | { kind: 'sid_before' | 'client_before', value: string, expiresAt: number, issuedBefore: number }
 
 export interface AuditEntry {
   type: string
@@ -119,4 +120,26 @@ export interface SigningKeyRecord {
   createdAt: Date
   activatesAt: Date
   revokedAt: Date | null
+}
+
+/** How a machine client proves who it is at the token endpoint (RFC 7591 names). */
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt'
+
+/** A machine client (OAuth 2.0 client credentials). Secrets are kept as SHA-256 hashes only. */
+export interface OAuthClientRecord {
+  id: string
+  name: string
+  /** The scopes it may be granted. */
+  scopes: string[]
+  authMethod: ClientAuthMethod
+  secretHash: string | null
+  /** The secret a rotation replaced, valid until previousSecretExpiresAt. */
+  previousSecretHash: string | null
+  previousSecretExpiresAt: Date | null
+  /** The public JWK set of a private_key_jwt client. */
+  jwks: { keys: Array<Record<string, unknown>> } | null
+  disabled: boolean
+  createdAt: Date
+  updatedAt: Date
+  lastUsedAt: Date | null
 }

@@ -57,6 +57,17 @@ export function createSessions (db: Db) {
     /** Whether any session was ever opened (and not yet purged). */
     any: async (): Promise<boolean> => (await db.session.findFirst({ select: { id: true } })) !== null,
 
+    /** A refresh token (by its hash), its session and the session's user, as introspection reads them. */
+    async refreshToken (hash: string): Promise<{ createdAt: Date, expiresAt: Date, usedAt: Date | null, session: Session, user: { id: string, username: string, disabled: boolean } } | null> {
+      const token = await db.refreshToken.findUnique({
+        where: { hash },
+        select: { createdAt: true, expiresAt: true, usedAt: true, session: { include: { user: { select: { id: true, username: true, disabled: true } } } } }
+      })
+      if (token === null) return null
+      const { session: { user, ...session }, ...times } = token
+      return { ...times, session, user }
+    },
+
     /** The session a refresh token (by its hash) belongs to, whether or not the token is used. */
     async byRefreshToken (hash: string): Promise<Pick<Session, 'id' | 'userId' | 'revokedAt' | 'expiresAt'> | null> {
       const token = await db.refreshToken.findUnique({

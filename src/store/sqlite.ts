@@ -72,7 +72,7 @@ function pageStatement (db: Database, filter: UserFilter): { statement: Statemen
 }
 
 interface TokenRow { id: string, sessionId: string, expiresAt: string, usedAt: string | null, successor: string | null }
-type DeniedRow = [seq: bigint, kind: 'jti' | 'sid' | 'sid_before', value: string, expiresAt: string, issuedBefore: string | null]
+type DeniedRow = [seq: bigint, kind: DenyEntry['kind'], value: string, expiresAt: string, issuedBefore: string | null]
 
 function readUser (db: Database, id: string): User | null {
   const row = statementsFor(db).user.get(id) as UserRow | undefined
@@ -134,7 +134,7 @@ export function createSqlitePaths (connection: Connection) {
     /** The denylist entries written after `cursor` (0 for all), and the cursor to read from next. */
     deniedSince: (cursor: number) => connection.read(db => {
       const rows = statementsFor(db).denied.all(cursor) as DeniedRow[]
-      const entries = rows.map(([, kind, value, expiresAt, issuedBefore]): DenyEntry => kind === 'sid_before'
+      const entries = rows.map(([, kind, value, expiresAt, issuedBefore]): DenyEntry => kind === 'sid_before' || kind === 'client_before'
         ? { kind, value, expiresAt: Date.parse(expiresAt), issuedBefore: Date.parse(issuedBefore as string) }
         : { kind, value, expiresAt: Date.parse(expiresAt) })
       return { entries, cursor: rows.length === 0 ? cursor : Number(rows[rows.length - 1][0]) }
