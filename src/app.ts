@@ -30,6 +30,8 @@ import signingKeys from './plugins/app/signing-keys.js'
 import accessTokens from './plugins/app/access-tokens.js'
 import sessions from './plugins/app/sessions.js'
 import authenticate from './plugins/app/authenticate.js'
+import clients from './plugins/app/clients.js'
+import introspection from './plugins/app/introspection.js'
 import passwordAttempts from './plugins/app/password-attempts.js'
 import scopes from './plugins/app/scopes.js'
 import admin from './plugins/app/admin.js'
@@ -82,6 +84,8 @@ export default async function app (fastify: FastifyInstance, { config }: { confi
   await fastify.register(accessTokens)
   await fastify.register(sessions)
   await fastify.register(authenticate)
+  await fastify.register(clients)
+  await fastify.register(introspection)
   await fastify.register(passwordAttempts)
   await fastify.register(scopes)
   await fastify.register(admin)

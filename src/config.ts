@@ -56,6 +56,9 @@ export const ConfigSchema = Type.Object({
     description: 'Failed password attempts per account in any hour from the devices it does not know, together; and per known device'
   }),
   RATE_LIMIT_REFRESH: Type.Integer({ minimum: 1, default: 30, description: 'Refresh-token rotations per session per minute' }),
+  RATE_LIMIT_CLIENT: Type.Integer({ minimum: 1, default: 6000, description: 'Token requests and introspections per machine client per minute' }),
+  RATE_LIMIT_CLIENT_AUTH: Type.Integer({ minimum: 1, default: 20, description: 'Failed authentications per machine client id per minute' }),
+  CLIENT_SECRET_GRACE: Seconds(24 * 3600, 'How long a rotated client secret keeps working, unless the rotation says otherwise', 0),
   RATE_LIMIT_REGISTER: Type.Integer({ minimum: 1, default: 20, description: 'Registrations per client IP per hour' }),
   RATE_LIMIT_NOT_FOUND: Type.Integer({ minimum: 1, default: 60, description: 'Requests to unknown routes per client IP per minute' }),
   TRUST_PROXY: Type.String({

@@ -36,6 +36,12 @@ export const InvalidRequest = answer(400, 'invalid_request')
 export const InvalidGrant = answer(400, 'invalid_grant')
 export const InvalidScope = answer(400, 'invalid_scope')
 export const UnsupportedGrantType = answer(400, 'unsupported_grant_type')
+export const UnauthorizedClient = answer(400, 'unauthorized_client')
+/** 401 for a client that failed to authenticate; the error handler adds the Basic challenge (RFC 6749 §5.2). */
+export const InvalidClient = answer(401, 'invalid_client', 'Client authentication failed')
+
+/** A route for signed-in users, called with a machine client's token. */
+export const UserRequired = answer(403, 'user_required', 'This route serves signed-in users, not machine clients')
 
 export const Overloaded = answer(503, 'overloaded', 'The service is busy; retry shortly')
 

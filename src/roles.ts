@@ -3,15 +3,21 @@ export const SCOPE_DESCRIPTIONS = {
   profile: 'Read and manage your own account and sessions',
   'users:read': 'Read any user and the audit trail',
   'users:write': 'Change, disable and delete users',
-  'sessions:revoke': "End other users' sessions"
+  'sessions:revoke': "End other users' sessions",
+  'clients:read': 'Read the machine clients',
+  'clients:write': 'Register, change, disable and delete machine clients',
+  'tokens:introspect': 'Ask whether a token is live (RFC 7662); machine clients only'
 } as const
 
 export type Scope = keyof typeof SCOPE_DESCRIPTIONS
 
 export const ROLE_SCOPES: Record<string, readonly Scope[]> = {
   user: ['profile'],
-  admin: ['profile', 'users:read', 'users:write', 'sessions:revoke']
+  admin: ['profile', 'users:read', 'users:write', 'sessions:revoke', 'clients:read', 'clients:write']
 }
+
+/** What a machine client may be registered with: every scope but a user's own (profile). */
+export const CLIENT_SCOPES = (Object.keys(SCOPE_DESCRIPTIONS) as Scope[]).filter(s => s !== 'profile')
 
 export const DEFAULT_ROLES = ['user']
 

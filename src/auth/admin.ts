@@ -10,7 +10,8 @@ const ADMIN = 'admin'
 /** The admin acting, for the audit trail. */
 export interface Actor extends Client {
   id: string
-  sessionId: string
+  /** Null for a machine client. */
+  sessionId: string | null
 }
 
 export interface UserSearch {

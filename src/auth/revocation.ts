@@ -1,5 +1,6 @@
-// Revocation: the denylist of access tokens (by jti), of sessions (by sid) and of a session's
-// tokens older than a time (sid_before, after its user lost a role), and the ending of sessions
+// Revocation: the denylist of access tokens (by jti), of sessions (by sid), of a session's
+// tokens older than a time (sid_before, after its user lost a role), of a machine client's
+// tokens older than a time (client_before), and the ending of sessions
 // that feeds it. The database is the truth; every authenticated request is checked against an
 // in-memory copy, which this process updates on each of its own writes and refreshes with the
 // rows other processes added (sync()). Entries live until the tokens they cover have expired.
@@ -18,8 +19,10 @@ export interface RevocationOptions {
 export function createRevocation ({ store, accessTokenTtl, now = () => Date.now() }: RevocationOptions) {
   const denied = { jti: new Map<string, number>(), sid: new Map<string, number>(), kid: new Map<string, number>() }
   const keyListeners = new Set<() => void>()
-  // sid → [issuedBefore, expiresAt], in milliseconds.
+  const clientListeners = new Set<(clientId: string) => void>()
+  // sid (or client id) → [issuedBefore, expiresAt], in milliseconds.
   const stale = new Map<string, [number, number]>()
+  const staleClients = new Map<string, [number, number]>()
   let cursor = 0
   let running: Promise<void> | undefined
   let followUp: Promise<void> | undefined
@@ -28,7 +31,10 @@ export function createRevocation ({ store, accessTokenTtl, now = () => Date.now(
     let keys = false
     for (const entry of entries) {
       if (entry.kind === 'sid_before') stale.set(entry.value, [entry.issuedBefore, entry.expiresAt])
-      else denied[entry.kind].set(entry.value, entry.expiresAt)
+      else if (entry.kind === 'client_before') {
+        staleClients.set(entry.value, [entry.issuedBefore, entry.expiresAt])
+        for (const listener of clientListeners) listener(entry.value)
+      } else denied[entry.kind].set(entry.value, entry.expiresAt)
       keys ||= entry.kind === 'kid'
     }
     if (keys) for (const listener of keyListeners) listener()
@@ -52,6 +58,11 @@ export function createRevocation ({ store, accessTokenTtl, now = () => Date.now(
     return followUp
   }
 
+  // A new cutoff at `at`. Tokens issued after an earlier cutoff in the same second carry the
+  // next second as iat (issuableFrom): the new cutoff must be past that second to cover them.
+  const cutoffAfter = (earlier: [number, number] | undefined, at: number) =>
+    earlier === undefined ? at : Math.max(at, Math.ceil(earlier[0] / 1000) * 1000 + 1)
+
   // Every access token naming a session was issued by `at`, so none outlives at + the TTL.
   const accessTokensGoneAt = (at: number) => at + accessTokenTtl * 1000 + CLOCK_MARGIN_MS
 
@@ -63,9 +74,22 @@ export function createRevocation ({ store, accessTokenTtl, now = () => Date.now(
       return cutoff !== undefined && iat * 1000 < cutoff[0]
     },
 
+    /** isRevoked for a machine client's token: its jti, its key, and the client's cutoff. */
+    isClientRevoked (jti: string, clientId: string, iat: number, kid?: string): boolean {
+      if (denied.jti.has(jti) || (kid !== undefined && denied.kid.has(kid))) return true
+      const cutoff = staleClients.get(clientId)
+      return cutoff !== undefined && iat * 1000 < cutoff[0]
+    },
+
     /** The first second at which a new token of this session is not refused by sid_before. */
     issuableFrom (sid: string): number {
       const cutoff = stale.get(sid)
+      return cutoff === undefined ? 0 : Math.ceil(cutoff[0] / 1000)
+    },
+
+    /** The same for a machine client and client_before. */
+    issuableFromClient (clientId: string): number {
+      const cutoff = staleClients.get(clientId)
       return cutoff === undefined ? 0 : Math.ceil(cutoff[0] / 1000)
     },
 
@@ -107,12 +131,29 @@ export function createRevocation ({ store, accessTokenTtl, now = () => Date.now(
       const at = now()
       const expiresAt = accessTokensGoneAt(at)
       const entries = (await tx.sessions.unrevoked({ userId })).map((value): DenyEntry =>
-        ({ kind: 'sid_before', value, expiresAt, issuedBefore: at }))
+        ({ kind: 'sid_before', value, expiresAt, issuedBefore: cutoffAfter(stale.get(value), at) }))
+      await tx.denylist.add(entries)
+      return entries
+    },
+
+    /**
+     * Inside `tx`: refuses every access token the client holds now (it was disabled, deleted, or
+     * lost a scope). Same contract as endSessions.
+     */
+    async expireClientTokens (tx: Transaction, clientId: string): Promise<DenyEntry[]> {
+      const at = now()
+      const entries: DenyEntry[] = [{ kind: 'client_before', value: clientId, expiresAt: accessTokensGoneAt(at), issuedBefore: cutoffAfter(staleClients.get(clientId), at) }]
       await tx.denylist.add(entries)
       return entries
     },
 
     sync,
+
+    /** Calls `listener` with a client's id when its tokens were cut off, here or (once synced) elsewhere. */
+    watchClients (listener: (clientId: string) => void): () => void {
+      clientListeners.add(listener)
+      return () => { clientListeners.delete(listener) }
+    },
 
     /** Calls `listener` when a signing key was revoked, here or (once synced) elsewhere; returns the unsubscribe. */
     watchKeys (listener: () => void): () => void {
@@ -126,7 +167,9 @@ export function createRevocation ({ store, accessTokenTtl, now = () => Date.now(
       for (const map of Object.values(denied)) {
         for (const [value, expiresAt] of map) if (expiresAt <= at) map.delete(value)
       }
-      for (const [value, [, expiresAt]] of stale) if (expiresAt <= at) stale.delete(value)
+      for (const cutoffs of [stale, staleClients]) {
+        for (const [value, [, expiresAt]] of cutoffs) if (expiresAt <= at) cutoffs.delete(value)
+      }
       // A revoked session's row goes once no access token naming it can still be valid; its
       // refresh tokens go with it (cascade), refused as unknown from then on, as they were before.
       return await store.denylist.purge(at, at - accessTokenTtl * 1000)

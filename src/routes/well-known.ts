@@ -5,6 +5,8 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { SCOPE_DESCRIPTIONS } from '../roles.js'
+import { CLIENT_AUTH_METHODS } from '../auth/clients.js'
+import { ASSERTION_ALGS } from '../auth/client-assertion.js'
 
 const Jwk = Type.Object({
   kty: Type.String(),
@@ -23,10 +25,15 @@ const Metadata = Type.Object({
   token_endpoint: Type.String(),
   jwks_uri: Type.String(),
   revocation_endpoint: Type.String(),
+  introspection_endpoint: Type.String(),
   grant_types_supported: Type.Array(Type.String()),
   response_types_supported: Type.Array(Type.String()),
   token_endpoint_auth_methods_supported: Type.Array(Type.String()),
+  token_endpoint_auth_signing_alg_values_supported: Type.Array(Type.String()),
   revocation_endpoint_auth_methods_supported: Type.Array(Type.String()),
+  revocation_endpoint_auth_signing_alg_values_supported: Type.Array(Type.String()),
+  introspection_endpoint_auth_methods_supported: Type.Array(Type.String()),
+  introspection_endpoint_auth_signing_alg_values_supported: Type.Array(Type.String()),
   scopes_supported: Type.Array(Type.String())
 }, { title: 'Authorization server metadata' })
 
@@ -70,11 +77,17 @@ const wellKnown: FastifyPluginAsyncTypebox = async (app) => {
       token_endpoint: `${origin}/auth/token`,
       jwks_uri: `${origin}/.well-known/jwks.json`,
       revocation_endpoint: `${origin}/auth/revoke`,
-      grant_types_supported: ['password', 'refresh_token'],
+      introspection_endpoint: `${origin}/auth/introspect`,
+      grant_types_supported: ['password', 'refresh_token', 'client_credentials'],
       // No authorization endpoint: no response type.
       response_types_supported: [],
-      token_endpoint_auth_methods_supported: ['none'],
-      revocation_endpoint_auth_methods_supported: ['none'],
+      // none: the password and refresh grants' public clients; the others: machine clients.
+      token_endpoint_auth_methods_supported: ['none', ...CLIENT_AUTH_METHODS],
+      token_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGS],
+      revocation_endpoint_auth_methods_supported: ['none', ...CLIENT_AUTH_METHODS],
+      revocation_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGS],
+      introspection_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
+      introspection_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGS],
       scopes_supported: Object.keys(SCOPE_DESCRIPTIONS)
     }
   })

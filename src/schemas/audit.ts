@@ -4,7 +4,8 @@ import type { FastifyRequest } from 'fastify'
 export const AUDIT_TYPES = [
   'user_created', 'login_succeeded', 'login_failed', 'refresh_reuse_detected', 'logout', 'logout_all',
   'session_ended', 'password_changed', 'roles_changed', 'user_disabled', 'user_enabled', 'user_deleted',
-  'sessions_revoked', 'token_revoked', 'signing_key_created', 'signing_key_revoked'
+  'sessions_revoked', 'token_revoked', 'signing_key_created', 'signing_key_revoked',
+  'client_created', 'client_updated', 'client_secret_rotated', 'client_deleted'
 ] as const
 export type AuditType = typeof AUDIT_TYPES[number]
 

@@ -16,7 +16,7 @@ export type SessionView = Static<typeof SessionView>
 export interface SessionFacts { id: string, createdAt: Date | string, lastUsedAt: Date | string, expiresAt: Date | string, userAgent: string | null, ip: string | null }
 
 /** A session as its user sees it; `current` marks the one whose token asked. */
-export function toSessionView (session: SessionFacts, currentId: string): SessionView {
+export function toSessionView (session: SessionFacts, currentId: string | null): SessionView {
   return {
     id: session.id,
     createdAt: iso(session.createdAt),

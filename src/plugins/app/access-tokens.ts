@@ -11,13 +11,14 @@
 import fp from 'fastify-plugin'
 import { createSigner } from 'fast-jwt'
 import type { AccessClaims } from '../../auth/sessions.js'
+import type { ClientAccessClaims } from '../../auth/clients.js'
 import { ACCESS_TOKEN_TYPE } from '../external/jwt.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     accessTokens: {
       /** Signs with the key that signs now; `expiresIn` (seconds) when shorter than the TTL. */
-      sign (claims: AccessClaims, options?: { expiresIn: number }): string
+      sign (claims: AccessClaims | ClientAccessClaims, options?: { expiresIn: number }): string
       /** The claims of a token this service signed with a key it still verifies; throws a FAST_JWT_* error otherwise. */
       verify<T = AccessClaims & { exp: number }> (token: string): T & { kid?: string }
     }
@@ -40,10 +41,10 @@ function kidOf (token: string): string | undefined {
 export default fp(async function accessTokens (app) {
   const keys = app.signingKeys
   const { JWT_ISSUER, JWT_AUDIENCE, ACCESS_TOKEN_TTL } = app.config
-  let current: { kid: string, sign: (payload: AccessClaims & { exp: number }) => string } | undefined
+  let current: { kid: string, sign: (payload: (AccessClaims | ClientAccessClaims) & { exp: number }) => string } | undefined
 
   app.decorate('accessTokens', {
-    sign (claims: AccessClaims, options?: { expiresIn: number }): string {
+    sign (claims: AccessClaims | ClientAccessClaims, options?: { expiresIn: number }): string {
       const { kid, alg, key } = keys.signer()
       if (current?.kid !== kid) {
         current = { kid, sign: createSigner({ key, algorithm: alg, kid, iss: JWT_ISSUER, aud: JWT_AUDIENCE, header: { alg, typ: ACCESS_TOKEN_TYPE } }) }

@@ -1,7 +1,9 @@
 // `app.authenticate`, the onRequest hook of every protected route: finds the access token (the
 // bearer header, else the access cookie), verifies it, checks the denylist, and turns each way
 // it can fail into a 401 (the error handler adds the RFC 6750 challenge). A cookie-authenticated
-// unsafe request must also pass the CSRF check (plugins/app/csrf.ts).
+// unsafe request must also pass the CSRF check (plugins/app/csrf.ts). It serves signed-in users
+// (`request.user`): a machine client's token gets 403 user_required. `app.authenticateCaller`
+// is the same for the routes machine clients may call too, whose handlers read `request.caller`.
 //
 // It calls app.accessTokens.verify (@fastify/jwt's verifier with the key the token's kid names,
 // pinned to that key's algorithm, and the policy: issuer, audience, typ, required claims)
@@ -15,15 +17,35 @@
 // The denylist is never cached: it is read every time.
 import fp from 'fastify-plugin'
 import type { FastifyRequest, onRequestHookHandler } from 'fastify'
-import { InvalidToken, Unauthorized } from '../../errors.js'
-import type { AuthUser } from '../external/jwt.js'
+import { InvalidToken, Unauthorized, UserRequired } from '../../errors.js'
+import type { AuthClient, AuthUser, Caller } from '../external/jwt.js'
+import { clientOf } from '../../schemas/audit.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
+    /** For users' routes: request.user (and request.caller) are the signed-in user. */
     authenticate: onRequestHookHandler
-    /** The user of a valid access token that is not on the denylist; throws invalid_token otherwise. */
-    verifyAccessToken (token: string, via: AuthUser['via']): AuthUser
+    /** For routes machine clients may call too: request.caller is the user or the client. */
+    authenticateCaller: onRequestHookHandler
+    /** Whom a valid access token that is not on the denylist speaks for; throws invalid_token otherwise. */
+    verifyAccessToken (token: string, via: AuthUser['via']): Caller
   }
+  interface FastifyRequest {
+    /** Set by app.authenticate or app.authenticateCaller. */
+    caller: Caller | null
+  }
+}
+
+/** request.caller, on a route behind app.authenticate or app.authenticateCaller. */
+export function callerOf (request: FastifyRequest): Caller {
+  if (request.caller === null) throw new Unauthorized()
+  return request.caller
+}
+
+/** Who acts, for the audit trail: a user in their session, or a machine client (no session). */
+export function actorOf (request: FastifyRequest) {
+  const caller = callerOf(request)
+  return { id: caller.id, sessionId: caller.kind === 'user' ? caller.sessionId : null, ...clientOf(request) }
 }
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
@@ -36,10 +58,17 @@ const SIGNATURE_CHARS = 43
 // Leeway for clocks that disagree a little about the current second.
 const CLOCK_SKEW_S = 30
 
-// fast-jwt checks the types of the registered claims it knows; these are ours. It also lets an
-// `iat` in the future through, which would stretch the maxAge bound past the TTL.
-function ownClaims (claims: Record<string, unknown>): claims is { sub: string, sid: string, jti: string, scope: string, iat: number, exp: number } {
-  return typeof claims.sub === 'string' && typeof claims.sid === 'string' &&
+type OwnClaims = { sub: string, jti: string, scope: string, iat: number, exp: number } &
+  ({ sid: string, client_id?: undefined } | { client_id: string, sid?: undefined })
+
+// fast-jwt checks the types of the registered claims it knows; these are ours. A user's token
+// names its session (sid); a machine client's names the client (client_id, which is its sub),
+// and never both. fast-jwt also lets an `iat` in the future through, which would stretch the
+// maxAge bound past the TTL.
+function ownClaims (claims: Record<string, unknown>): claims is OwnClaims {
+  const user = typeof claims.sid === 'string' && claims.client_id === undefined
+  const client = typeof claims.client_id === 'string' && claims.sid === undefined && claims.client_id === claims.sub
+  return (user || client) && typeof claims.sub === 'string' &&
     typeof claims.jti === 'string' && typeof claims.scope === 'string' &&
     typeof claims.iat === 'number' && claims.iat <= Date.now() / 1000 + CLOCK_SKEW_S
 }
@@ -55,9 +84,10 @@ export default fp(async function authenticate (app) {
   // Signature → the token, its user (as a bearer token and as a cookie), its iat, and the instant
   // (ms) it stops being valid: exp, or iat + TTL if sooner. The users are frozen: every request
   // with the token shares them.
-  const verified = new Map<string, { token: string, bearer: AuthUser, cookie: AuthUser, iat: number, kid: string | undefined, until: number }>()
+  // (A machine client's token has no cookie form: clients are never given cookies.)
+  const verified = new Map<string, { token: string, bearer: Caller, cookie: AuthUser | undefined, iat: number, kid: string | undefined, until: number }>()
 
-  function verify (token: string): { bearer: AuthUser, cookie: AuthUser, iat: number, kid: string | undefined } {
+  function verify (token: string): { bearer: Caller, cookie: AuthUser | undefined, iat: number, kid: string | undefined } {
     // The last 43 characters of any token, without a scan for its last dot: only the whole
     // token can make a hit.
     const signature = token.slice(-SIGNATURE_CHARS)
@@ -77,17 +107,18 @@ export default fp(async function authenticate (app) {
     const kid = claims.kid
     // (fast-jwt has checked that exp is a number.) A token that fails here is not remembered.
     if (!ownClaims(claims)) throw new InvalidToken('The access token is invalid')
-    const user = {
+    const held = {
       id: claims.sub,
-      sessionId: claims.sid,
       tokenId: claims.jti,
       scopes: Object.freeze(claims.scope.split(' ').filter(s => s !== '')),
-      expiresAt: claims.exp
+      expiresAt: claims.exp,
+      issuedAt: claims.iat
     }
+    const user = claims.sid === undefined ? undefined : { ...held, kind: 'user' as const, sessionId: claims.sid }
     const entry = {
       token,
-      bearer: Object.freeze({ ...user, via: 'bearer' as const }),
-      cookie: Object.freeze({ ...user, via: 'cookie' as const }),
+      bearer: Object.freeze(user === undefined ? { ...held, kind: 'client' as const, via: 'bearer' as const } satisfies AuthClient : { ...user, via: 'bearer' as const } satisfies AuthUser),
+      cookie: user === undefined ? undefined : Object.freeze({ ...user, via: 'cookie' as const } satisfies AuthUser),
       iat: claims.iat,
       kid,
       until: Math.min(claims.exp, claims.iat + ttl) * 1000
@@ -98,15 +129,19 @@ export default fp(async function authenticate (app) {
     return entry
   }
 
-  function verifyAccessToken (token: string, via: AuthUser['via']): AuthUser {
-    const { [via]: user, iat, kid } = verify(token)
-    if (revocation.isRevoked(user.tokenId, user.sessionId, iat, kid)) throw new InvalidToken('The access token is invalid')
-    return user
+  function verifyAccessToken (token: string, via: AuthUser['via']): Caller {
+    const { [via]: caller, iat, kid } = verify(token)
+    if (caller === undefined) throw new InvalidToken('The access token is invalid')
+    const revoked = caller.kind === 'user'
+      ? revocation.isRevoked(caller.tokenId, caller.sessionId, iat, kid)
+      : revocation.isClientRevoked(caller.tokenId, caller.id, iat, kid)
+    if (revoked) throw new InvalidToken('The access token is invalid')
+    return caller
   }
 
   app.decorate('verifyAccessToken', verifyAccessToken)
 
-  function authenticate (request: FastifyRequest): void {
+  function authenticate (request: FastifyRequest): Caller {
     const header = request.headers.authorization
     const bearer = header !== undefined && BEARER.test(header)
     let token: string | undefined
@@ -118,13 +153,26 @@ export default fp(async function authenticate (app) {
       token = request.accessCookie()
       if (token === undefined) throw new Unauthorized()
     }
-    request.user = verifyAccessToken(token, bearer ? 'bearer' : 'cookie')
+    const caller = verifyAccessToken(token, bearer ? 'bearer' : 'cookie')
     // The cookie came by itself; only a request that shows it comes from our pages may change anything.
-    if (UNSAFE.has(request.method) && !bearer) app.verifyCsrf(request, request.user.sessionId)
+    if (caller.kind === 'user' && UNSAFE.has(request.method) && !bearer) app.verifyCsrf(request, caller.sessionId)
+    request.caller = caller
+    if (caller.kind === 'user') request.user = caller
+    return caller
   }
 
+  app.decorateRequest('caller', null)
   // All of it is synchronous: a callback hook spares every request a promise and its microtasks.
   app.decorate('authenticate', function (request, _reply, done) {
+    try {
+      if (authenticate(request).kind !== 'user') throw new UserRequired()
+    } catch (err) {
+      done(err as Error)
+      return
+    }
+    done()
+  } satisfies onRequestHookHandler)
+  app.decorate('authenticateCaller', function (request, _reply, done) {
     try {
       authenticate(request)
     } catch (err) {

@@ -45,7 +45,7 @@ function challenge (error: string, message: string): string {
 }
 
 function send (request: FastifyRequest, reply: FastifyReply, status: number, error: string, message: string) {
-  if (status === 401) reply.header('www-authenticate', challenge(error, message))
+  if (status === 401) reply.header('www-authenticate', error === 'invalid_client' ? 'Basic realm="authd", charset="UTF-8"' : challenge(error, message))
   const body = request.routeOptions.config?.oauthErrors === true
     ? { error, error_description: message }
     : { error, message }

@@ -20,7 +20,8 @@ export default fp(async function scopes (app) {
     const required = scopes.join(' ')
     // A callback hook, as authenticate is: no promise to allocate and await on every request.
     const check: preHandlerHookHandler = (request, _reply, done) => {
-      done(scopes.every(scope => request.user.scopes.includes(scope)) ? undefined : new InsufficientScope(required))
+      const caller = request.caller
+      done(caller !== null && scopes.every(scope => caller.scopes.includes(scope)) ? undefined : new InsufficientScope(required))
     }
     return Object.assign(check, { requiredScopes: scopes })
   })

@@ -7,25 +7,37 @@ import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
 
 /** What the service signs; iss, aud, exp (and iat, unless given) are added by the signer. */
-export interface AccessTokenPayload {
-  sub: string
-  sid: string
-  jti: string
-  scope: string
-  iat?: number
-}
+export type AccessTokenPayload =
+  | { sub: string, sid: string, jti: string, scope: string, iat?: number }
+  | { sub: string, client_id: string, jti: string, scope: string, iat?: number }
 
-/** `request.user` once a token is verified; shared by the requests that bring the same token. */
-export interface AuthUser {
-  readonly id: string
-  readonly sessionId: string
+interface TokenCaller {
   readonly tokenId: string
+  /** Seconds since the epoch. */
+  readonly issuedAt: number
   readonly scopes: readonly string[]
   /** Seconds since the epoch. */
   readonly expiresAt: number
+}
+
+/** A signed-in user, as `request.user` holds it; shared by the requests that bring the same token. */
+export interface AuthUser extends TokenCaller {
+  readonly kind: 'user'
+  readonly id: string
+  readonly sessionId: string
   /** How the token came: an Authorization header, or the browser's access cookie. */
   readonly via: 'bearer' | 'cookie'
 }
+
+/** A machine client (client credentials): its id is the token's sub and client_id. */
+export interface AuthClient extends TokenCaller {
+  readonly kind: 'client'
+  readonly id: string
+  readonly via: 'bearer'
+}
+
+/** Whoever a verified access token speaks for: `request.caller`. */
+export type Caller = AuthUser | AuthClient
 
 declare module '@fastify/jwt' {
   interface FastifyJWT {
@@ -46,7 +58,8 @@ export default fp(async function jwt (app) {
       allowedIss: JWT_ISSUER,
       allowedAud: JWT_AUDIENCE,
       // Without this list fast-jwt skips absent claims: a token without exp would never expire.
-      requiredClaims: ['iss', 'aud', 'sub', 'sid', 'jti', 'iat', 'exp', 'scope'],
+      // (sid for a user's token, or client_id for a machine's: plugins/app/authenticate.ts.)
+      requiredClaims: ['iss', 'aud', 'sub', 'jti', 'iat', 'exp', 'scope'],
       maxAge: ACCESS_TOKEN_TTL
       // No cache here: plugins/app/authenticate.ts keeps verified tokens itself (see there).
     }

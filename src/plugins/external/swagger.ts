@@ -1,5 +1,6 @@
-// The OpenAPI 3 document at /docs/json and Swagger UI at /docs. The OAuth2 password flow points
-// at the token endpoint, so the UI's Authorize button logs in like any API client.
+// The OpenAPI 3 document at /docs/json and Swagger UI at /docs. The OAuth2 password and client
+// credentials flows point at the token endpoint, so the UI's Authorize button logs in like any
+// API client, or gets a token as a machine client.
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -18,13 +19,18 @@ type Hook = ((...args: never[]) => unknown) & { requiredScopes?: string[] }
 
 export default fp(async function swagger (app) {
   await app.register(fastifySwagger, {
-    // A route that runs app.authenticate needs a token; the scopes its app.requireScopes hook
-    // asks for are the OAuth2 scheme's. Derived from the hooks, so the document cannot drift.
+    // A route that runs app.authenticate needs a user's token, one that runs app.authenticateCaller
+    // a user's or a machine client's; the scopes its app.requireScopes hook asks for are the
+    // OAuth2 scheme's. Derived from the hooks, so the document cannot drift.
     transform: ({ schema, url, route }) => {
       const hooks = [route.onRequest, route.preHandler].flat().filter(h => h !== undefined) as Hook[]
-      if (!hooks.includes(app.authenticate as unknown as Hook)) return { schema, url }
+      const users = hooks.includes(app.authenticate as unknown as Hook)
+      if (!users && !hooks.includes(app.authenticateCaller as unknown as Hook)) return { schema, url }
       const scopes = hooks.flatMap(hook => hook.requiredScopes ?? [])
-      const needs = scopes.length > 0 ? `Requires the scope ${scopes.join(' ')}.` : 'Requires any valid access token.'
+      const needs = [
+        scopes.length > 0 ? `Requires the scope ${scopes.join(' ')}.` : 'Requires any valid access token.',
+        users ? "A user's token: a machine client's gets 403 user_required." : "A user's token or a machine client's."
+      ].join(' ')
       return {
         url,
         schema: {
@@ -44,9 +50,13 @@ export default fp(async function swagger (app) {
       components: {
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          clientBasic: { type: 'http', scheme: 'basic', description: "A machine client's client_id and client_secret" },
           oauth2: {
             type: 'oauth2',
-            flows: { password: { tokenUrl: '/auth/token', scopes: SCOPE_DESCRIPTIONS } }
+            flows: {
+              password: { tokenUrl: '/auth/token', scopes: SCOPE_DESCRIPTIONS },
+              clientCredentials: { tokenUrl: '/auth/token', scopes: SCOPE_DESCRIPTIONS }
+            }
           }
         }
       }

@@ -5,7 +5,7 @@ import { toAuditEventView } from '../../schemas/audit.js'
 
 const audit: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/audit', {
-    onRequest: app.authenticate,
+    onRequest: app.authenticateCaller,
     preHandler: app.requireScopes('users:read'),
     schema: {
       summary: 'The audit trail, newest first, a page at a time',

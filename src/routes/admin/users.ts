@@ -1,17 +1,15 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyRequest } from 'fastify'
 import { ErrorReply, NoContent } from '../../schemas/common.js'
 import { UserChange, UserDetail, UserId, UserPage, UserQuery, AdminUser, toAdminUser } from '../../schemas/admin.js'
 import { toSessionView } from '../../schemas/session.js'
-import { clientOf } from '../../schemas/audit.js'
+import { actorOf as actor } from '../../plugins/app/authenticate.js'
 
 const errors = { 400: ErrorReply, 401: ErrorReply, 403: ErrorReply }
-const actor = (request: FastifyRequest) => ({ id: request.user.id, sessionId: request.user.sessionId, ...clientOf(request) })
 
 const users: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/users', {
-    onRequest: app.authenticate,
+    onRequest: app.authenticateCaller,
     preHandler: app.requireScopes('users:read'),
     schema: {
       summary: 'List users, oldest first, a page at a time',
@@ -25,7 +23,7 @@ const users: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/users/:id', {
-    onRequest: app.authenticate,
+    onRequest: app.authenticateCaller,
     preHandler: app.requireScopes('users:read'),
     schema: {
       summary: 'One user and their live sessions',
@@ -35,11 +33,11 @@ const users: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request) => {
     const { user, sessions } = await app.admin.get(request.params.id)
-    return { user: toAdminUser(user), sessions: sessions.map(session => toSessionView(session, request.user.sessionId)) }
+    return { user: toAdminUser(user), sessions: sessions.map(session => toSessionView(session, actor(request).sessionId)) }
   })
 
   app.patch('/users/:id', {
-    onRequest: app.authenticate,
+    onRequest: app.authenticateCaller,
     preHandler: app.requireScopes('users:write'),
     schema: {
       summary: 'Set roles or disabled',
@@ -52,7 +50,7 @@ const users: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => toAdminUser(await app.admin.update(actor(request), request.params.id, request.body)))
 
   app.delete('/users/:id', {
-    onRequest: app.authenticate,
+    onRequest: app.authenticateCaller,
     preHandler: app.requireScopes('users:write'),
     schema: {
       summary: 'Delete a user; their sessions and tokens stop working at once',
@@ -66,7 +64,7 @@ const users: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/users/:id/sessions/revoke', {
-    onRequest: app.authenticate,
+    onRequest: app.authenticateCaller,
     preHandler: app.requireScopes('sessions:revoke'),
     schema: {
       summary: 'End every session of a user',

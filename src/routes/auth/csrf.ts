@@ -21,7 +21,8 @@ const csrf: FastifyPluginAsyncTypebox = async (app) => {
     let session: string | null = null
     const accessToken = request.accessCookie()
     try {
-      if (accessToken !== undefined) session = app.verifyAccessToken(accessToken, 'cookie').sessionId
+      const caller = accessToken === undefined ? undefined : app.verifyAccessToken(accessToken, 'cookie')
+      if (caller?.kind === 'user') session = caller.sessionId
     } catch {
       // An expired or revoked access cookie: the refresh cookie may still name the session.
     }

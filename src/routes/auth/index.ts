@@ -5,6 +5,7 @@ import refresh from './refresh.js'
 import login from './login.js'
 import csrf from './csrf.js'
 import revoke from './revoke.js'
+import introspect from './introspect.js'
 import me from './me.js'
 import logout from './logout.js'
 import password from './password.js'
@@ -17,6 +18,7 @@ const auth: FastifyPluginAsync = async (app) => {
   await app.register(login)
   await app.register(csrf)
   await app.register(revoke)
+  await app.register(introspect)
   await app.register(me)
   await app.register(logout)
   await app.register(password)

@@ -1,6 +1,8 @@
-// The OAuth 2.0 token endpoint for API clients (RFC 6749 §4.3 password grant, §6 refresh).
-// Form-encoded as the RFC says, or JSON; a missing grant_type means "password", as the clients
-// of the FastAPI tutorials send it. Never sets a cookie.
+// The OAuth 2.0 token endpoint for API clients (RFC 6749 §4.3 password grant, §6 refresh) and
+// machine clients (§4.4 client credentials). Form-encoded as the RFC says, or JSON; a missing
+// grant_type means "password", as the clients of the FastAPI tutorials send it. Never sets a
+// cookie. The password and refresh grants are for public clients: client credentials sent
+// with them are not read.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { formsOnly } from '../../plugins/app/bodies.js'
 import { OAuthErrorReply } from '../../schemas/common.js'
@@ -20,13 +22,15 @@ const token: FastifyPluginAsyncTypebox = async (app) => {
     // With the app-wide Cache-Control: no-store, what RFC 6749 §5.1 asks of token responses.
     onRequest: async (_request, reply) => { reply.header('pragma', 'no-cache') },
     schema: {
-      summary: 'OAuth 2.0 token endpoint: password and refresh_token grants',
+      summary: 'OAuth 2.0 token endpoint: password, refresh_token and client_credentials grants',
+      description: 'client_credentials: the client authenticates by HTTP Basic (client_secret_basic), client_id and client_secret in the body (client_secret_post), or client_assertion (private_key_jwt); the answer has no refresh token.',
       tags: ['auth'],
       consumes: ['application/x-www-form-urlencoded', 'application/json'],
       body: TokenRequest,
       response: {
         200: TokenResponse,
         400: OAuthErrorReply,
+        401: OAuthErrorReply,
         429: OAuthErrorReply,
         503: OAuthErrorReply
       }
@@ -41,7 +45,12 @@ const token: FastifyPluginAsyncTypebox = async (app) => {
       if (missing(refreshToken)) throw new InvalidRequest('refresh_token is required')
       return tokenResponse(await app.sessions.refresh(refreshToken, requested, clientOf(request)))
     }
-    if (grant !== 'password') throw new UnsupportedGrantType('grant_type must be password or refresh_token')
+    if (grant === 'client_credentials') {
+      const client = (await app.authenticateClient(request, request.body))!
+      const issued = app.clients.issue(client, requested)
+      return { access_token: issued.accessToken, token_type: 'Bearer' as const, expires_in: issued.expiresIn, scope: issued.scope }
+    }
+    if (grant !== 'password') throw new UnsupportedGrantType('grant_type must be password, refresh_token or client_credentials')
     if (missing(username) || missing(password)) throw new InvalidRequest('username and password are required')
 
     const attempt = await app.passwordAttempt(request)
