@@ -157,6 +157,7 @@ const serviceEnv = {
   RATE_LIMIT_LOGIN: '100000000',
   RATE_LIMIT_ACCOUNT: '1000',
   RATE_LIMIT_REFRESH: '100000000',
+  RATE_LIMIT_CLIENT: '100000000',
   RATE_LIMIT_REGISTER: '100000000',
   RATE_LIMIT_NOT_FOUND: '100000000'
 }
@@ -283,6 +284,24 @@ try {
     reads.baseline.push(await cannon(bare.url, { duration: d / SERIES, ...wide }))
     for (const [name, path] of Object.entries(paths)) reads[name].push(await cannon(`${service.url}${path}`, { duration: d / SERIES, headers: adminHeaders, ...wide }))
   }
+  // Machine clients: client-credentials tokens (Basic, each a fresh ES256 signature) and
+  // introspections of a user's access token (Basic), against the bare app, alternating rounds.
+  const registered = await post('/admin/clients', { name: 'bench', scopes: ['tokens:introspect'] }, adminHeaders).then(res => res.json())
+  const clientBasic = { authorization: `Basic ${Buffer.from(`${registered.client_id}:${registered.client_secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' }
+  const machine = {
+    tokens: { url: `${service.url}/auth/token`, method: 'POST', headers: clientBasic, body: 'grant_type=client_credentials' },
+    introspect: { url: `${service.url}/auth/introspect`, method: 'POST', headers: clientBasic, body: `token=${accessToken}` }
+  }
+  for (const request of Object.values(machine)) await cannon(request.url, { duration: warm, ...request })
+  const machineRounds = { baseline: [], tokens: [], introspect: [] }
+  for (let i = 0; i < SERIES; i++) {
+    machineRounds.baseline.push(await cannon(bare.url, { duration: d / SERIES }))
+    for (const [name, request] of Object.entries(machine)) machineRounds[name].push(await cannon(request.url, { duration: d / SERIES, ...request }))
+  }
+  const [machineBaseline, clientTokens, introspections] = [combine(machineRounds.baseline), combine(machineRounds.tokens), combine(machineRounds.introspect)]
+  row('client credentials', clientTokens, machineBaseline, clientTokens.rps / machineBaseline.rps, 'none (informational)', true)
+  row('introspection', introspections, machineBaseline, introspections.rps / machineBaseline.rps, '≥ 0.5×', introspections.rps / machineBaseline.rps >= 0.5)
+
   bare.stop()
   const [baseline32, me, sessions, adminUsers] = [combine(reads.baseline), combine(reads.me), combine(reads.sessions), combine(reads.adminUsers)]
   for (const [name, measured, goal] of [['me', me, 0.5], ['sessions', sessions, 0.4], ['admin users', adminUsers, 0.3]]) {
@@ -370,7 +389,7 @@ try {
   const postgresMeasured = postgresServer === undefined
     ? []
     : await postgresRows({ ROOT, launch, cannon, combine, serviceEnv, time, series: SERIES, row, PASSWORD, CONNECTIONS, QUICK })
-  const failures = [baseline, wireFloor, bearer, cookie, eddsaBaseline, eddsaBearer, baseline32, me, sessions, adminUsers, login, stormed, stormLogins, rotations, before, revoked, ...postgresMeasured]
+  const failures = [baseline, wireFloor, bearer, cookie, eddsaBaseline, eddsaBearer, baseline32, me, sessions, adminUsers, machineBaseline, clientTokens, introspections, login, stormed, stormLogins, rotations, before, revoked, ...postgresMeasured]
     .reduce((n, m) => n + m.failures, 0)
 
   const cell = (m) => m.text ?? fmt(m)

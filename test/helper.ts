@@ -183,3 +183,24 @@ export async function signedInAdmin (app: App, user = newUser()) {
   await app.store.prisma.userRole.create({ data: { userId: registered.id, role: 'admin' } })
   return { user: registered, tokens: await token(app, registered.username) as Tokens }
 }
+
+/** A machine client registered through the domain (as the CLI does); its id and, for a secret-based one, its secret. */
+export async function registeredClient (app: App, registration: { name?: string, scopes?: string[], authMethod?: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt', jwks?: { keys: Array<Record<string, unknown>> } } = {}) {
+  const { client, secret } = await app.clients.register({ id: null, sessionId: null, ip: null, userAgent: 'test' }, { name: 'test client', scopes: ['tokens:introspect'], ...registration })
+  return { id: client.id, secret: secret as string }
+}
+
+/** HTTP Basic for a client, its id and secret form-encoded first (RFC 6749 §2.3.1). */
+export const basic = (id: string, secret: string) => ({ authorization: `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}` })
+
+/** A form POST, as OAuth clients send them. */
+export function formPost (app: App, url: string, fields: Record<string, string>, headers: Record<string, string> = {}) {
+  return app.inject({ method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, payload: new URLSearchParams(fields).toString() })
+}
+
+/** A client-credentials token of a secret-based client, by Basic. */
+export async function clientToken (app: App, client: { id: string, secret: string }, scope?: string) {
+  const res = await formPost(app, '/auth/token', { grant_type: 'client_credentials', ...(scope !== undefined && { scope }) }, basic(client.id, client.secret))
+  if (res.statusCode !== 200) throw new Error(`client token failed: ${res.statusCode} ${res.body}`)
+  return res.json() as { access_token: string, token_type: string, expires_in: number, scope: string }
+}

@@ -107,3 +107,17 @@ export async function writeBurst (t: Test, base: string, prefix: string) {
     }
   }
 }
+
+/** Runs a CLI's TypeScript source (src/cli/<name>.ts) as a process, as tap runs the tests. */
+export async function runCli (name: string, args: string[], env: Record<string, string>) {
+  const cli = new URL(`../src/cli/${name}.ts`, import.meta.url).pathname
+  const execArgv = process.execArgv.filter(arg => arg.includes('@tapjs/typescript'))
+  const tsNode = Object.fromEntries(Object.entries(process.env).filter(([variable]) => variable.startsWith('TS_NODE_')))
+  const child = spawn(process.execPath, [...execArgv, cli, ...args], { env: { PATH: process.env.PATH, ...tsNode, ...env } })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', chunk => { stdout += chunk })
+  child.stderr.on('data', chunk => { stderr += chunk })
+  const [code] = await once(child, 'exit') as [number]
+  return { code, stdout, stderr }
+}

@@ -1,23 +1,13 @@
 // npm run keys:list | keys:rotate | keys:revoke, as an operator runs them beside a running
 // service: processes on the same database. A revocation by the CLI is refused by the service
 // within its denylist's delay, without a restart; the service's sessions live on.
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { bearer, build, decodeJwt, forge, onPostgres, register, tempDir, testEnv, token } from '../helper.js'
-
-const cli = new URL('../../src/cli/keys.ts', import.meta.url).pathname
-const execArgv = process.execArgv.filter(arg => arg.includes('@tapjs/typescript'))
-const tsNode = Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('TS_NODE_')))
+import { runCli } from '../process.js'
 
 async function keys (args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, [...execArgv, cli, ...args], { env: { PATH: process.env.PATH, ...tsNode, ...env } })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', chunk => { stdout += chunk })
-  child.stderr.on('data', chunk => { stderr += chunk })
-  const [code] = await once(child, 'exit') as [number]
+  const { code, stdout, stderr } = await runCli('keys', args, env)
   return { code, stdout, stderr, lines: stdout.trim().split('\n').filter(line => line !== '').map(line => JSON.parse(line) as Record<string, string>) }
 }
 

@@ -76,11 +76,16 @@ t.test('the metadata (RFC 8414): its required members, absolute URLs from PUBLIC
     token_endpoint: 'https://auth.example.com/auth/token',
     jwks_uri: 'https://auth.example.com/.well-known/jwks.json',
     revocation_endpoint: 'https://auth.example.com/auth/revoke',
-    grant_types_supported: ['password', 'refresh_token'],
+    introspection_endpoint: 'https://auth.example.com/auth/introspect',
+    grant_types_supported: ['password', 'refresh_token', 'client_credentials'],
     response_types_supported: [],
-    token_endpoint_auth_methods_supported: ['none'],
-    revocation_endpoint_auth_methods_supported: ['none'],
-    scopes_supported: ['profile', 'users:read', 'users:write', 'sessions:revoke']
+    token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    token_endpoint_auth_signing_alg_values_supported: ['ES256', 'ES384', 'EdDSA', 'RS256', 'PS256'],
+    revocation_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    revocation_endpoint_auth_signing_alg_values_supported: ['ES256', 'ES384', 'EdDSA', 'RS256', 'PS256'],
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    introspection_endpoint_auth_signing_alg_values_supported: ['ES256', 'ES384', 'EdDSA', 'RS256', 'PS256'],
+    scopes_supported: ['profile', 'users:read', 'users:write', 'sessions:revoke', 'clients:read', 'clients:write', 'tokens:introspect']
   })
   const user = await register(app)
   t.equal(decodeJwt((await token(app, user.username)).access_token).payload.iss, metadata.issuer, 'the tokens\' iss is the issuer')

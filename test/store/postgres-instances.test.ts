@@ -140,3 +140,35 @@ t.test('the per-account password limit is shared: failures spread over the insta
   t.equal((await call(bases[2], 'POST', '/auth/token', { body: { username: owner.username, password: PASSWORD }, ip: OWNER_IP })).status, 200,
     'the owner is not locked out')
 })
+
+t.test('a machine client disabled on one instance: the others refuse its token within a second, and introspect it inactive', only, async t => {
+  const { bases: [a, b, c], db } = await instances(t, 3)
+  const admin = await signUp(a)
+  await db.query('INSERT INTO "UserRole" ("userId", role) VALUES ($1, \'admin\')', [admin.id])
+  const adminToken = (await logIn(a, admin.username)).access_token
+  const register = async (name: string) => {
+    const res = await call(a, 'POST', '/admin/clients', { token: adminToken, body: { name, scopes: ['tokens:introspect'] } })
+    if (res.status !== 201) throw new Error(`register: ${res.status}`)
+    return { id: res.body.client_id as string, basic: `Basic ${Buffer.from(`${res.body.client_id}:${res.body.client_secret}`).toString('base64')}` }
+  }
+  const form = (base: string, path: string, basic: string, body: string) => fetch(`${base}${path}`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body }).then(async res => ({ status: res.status, body: await res.json() }))
+  const worker = await register('worker')
+  const server = await register('resource server')
+  const { body: { access_token: token } } = await form(b, '/auth/token', worker.basic, 'grant_type=client_credentials')
+  // Each instance has read the client (and keeps it a moment) before it is disabled elsewhere.
+  for (const base of [b, c]) t.equal((await call(base, 'GET', '/secure-data', { token })).status, 200)
+  t.equal((await form(c, '/auth/introspect', server.basic, `token=${token}`)).body.active, true)
+
+  await call(a, 'PATCH', `/admin/clients/${worker.id}`, { token: adminToken, body: { disabled: true } })
+  const start = performance.now()
+  const pending = new Set([b, c])
+  while (pending.size > 0 && performance.now() - start < 5000) {
+    for (const base of pending) if ((await call(base, 'GET', '/secure-data', { token })).status === 401) pending.delete(base)
+    if (pending.size > 0) await sleep(5)
+  }
+  const ms = performance.now() - start
+  t.equal(pending.size, 0, 'refused everywhere')
+  t.ok(ms < 1000, `refused by the other two after ${ms.toFixed(0)} ms`)
+  t.same((await form(c, '/auth/introspect', server.basic, `token=${token}`)).body, { active: false })
+  t.equal((await form(b, '/auth/token', worker.basic, 'grant_type=client_credentials')).status, 401, 'and it gets no new token there')
+})

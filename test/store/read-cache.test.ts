@@ -107,7 +107,7 @@ t.test('every method of the users and sessions modules is a read, or tells the c
   // wrapped in modules() (src/store/index.ts) and tested below.
   const reads = {
     users: ['get', 'byLogin', 'taken', 'countOthersWithRole', 'list'],
-    sessions: ['get', 'live', 'unrevoked', 'any', 'byRefreshToken']
+    sessions: ['get', 'live', 'unrevoked', 'any', 'byRefreshToken', 'refreshToken']
   }
   const writes = {
     users: ['create', 'setPasswordHash', 'replacePassword', 'setRoles', 'setDisabled', 'remove'],

@@ -110,7 +110,7 @@ t.test('malformed requests: RFC 6749 error codes, error_description, no-store', 
   const app = await build(t)
   const user = await register(app)
   const cases: Array<[string, () => ReturnType<typeof form>, string]> = [
-    ['another grant type', () => form(app, { grant_type: 'client_credentials', username: user.username, password: PASSWORD }), 'unsupported_grant_type'],
+    ['another grant type', () => form(app, { grant_type: 'authorization_code', username: user.username, password: PASSWORD }), 'unsupported_grant_type'],
     ['no password', () => form(app, { username: user.username }), 'invalid_request'],
     ['empty password', () => form(app, { username: user.username, password: '' }), 'invalid_request'],
     ['no username', () => form(app, { password: PASSWORD }), 'invalid_request'],
@@ -150,7 +150,7 @@ t.test('scope: a subset of what the roles grant; nothing grantable is invalid_sc
 
   await app.store.prisma.userRole.create({ data: { userId: user.id, role: 'admin' } })
   const admin = await ask('')
-  t.equal(admin.json().scope, 'profile users:read users:write sessions:revoke', 'no scope asked: all granted ones')
+  t.equal(admin.json().scope, 'profile users:read users:write sessions:revoke clients:read clients:write', 'no scope asked: all granted ones')
   const narrowed = await ask('users:read')
   t.equal(narrowed.json().scope, 'users:read')
   const res = await app.inject({ url: '/secure-data', headers: bearer(narrowed.json().access_token) })
