@@ -30,6 +30,8 @@ export interface IntrospectionOptions {
   verifyAccessToken (token: string): TokenFacts
   /** Whether a client exists and is enabled. */
   liveClient (id: string): Promise<boolean>
+  /** The user and session of a user's token, or null unless both are still good (sessions.signedIn). */
+  signedIn (userId: string, sessionId: string): Promise<{ user: { username: string } } | null>
   issuer: string
   audience: string
   now?: () => number
@@ -38,7 +40,7 @@ export interface IntrospectionOptions {
 const INACTIVE: Introspected = Object.freeze({ active: false })
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000)
 
-export function createIntrospection ({ store, verifyAccessToken, liveClient, issuer, audience, now = () => Date.now() }: IntrospectionOptions) {
+export function createIntrospection ({ store, verifyAccessToken, liveClient, signedIn, issuer, audience, now = () => Date.now() }: IntrospectionOptions) {
   async function accessToken (token: string): Promise<Introspected> {
     let caller
     try {
@@ -49,9 +51,9 @@ export function createIntrospection ({ store, verifyAccessToken, liveClient, iss
     const common = { active: true, scope: caller.scopes.join(' '), token_type: 'Bearer' as const, exp: caller.expiresAt, iat: caller.issuedAt, sub: caller.id, aud: audience, iss: issuer, jti: caller.tokenId }
     if (caller.kind === 'client') return await liveClient(caller.id) ? { ...common, client_id: caller.id } : INACTIVE
     // The denylist has refused the tokens of a disabled or deleted user's sessions already;
-    // the username is read from the database, which has the last word.
-    const user = await store.users.get(caller.id)
-    return user === null || user.disabled ? INACTIVE : { ...common, username: user.username, sid: caller.sessionId }
+    // the user and session are read as /auth/me reads them (the read cache), which has the last word.
+    const found = await signedIn(caller.id, caller.sessionId)
+    return found === null ? INACTIVE : { ...common, username: found.user.username, sid: caller.sessionId }
   }
 
   async function refreshToken (token: string): Promise<Introspected> {

@@ -13,7 +13,8 @@ export default fp(async function introspection (app) {
     store: app.store,
     verifyAccessToken: token => app.verifyAccessToken(token, 'bearer'),
     liveClient: async id => await app.clients.live(id) !== null,
+    signedIn: app.sessions.signedIn,
     issuer: app.config.JWT_ISSUER,
     audience: app.config.JWT_AUDIENCE
   }))
-}, { name: 'introspection', dependencies: ['store', 'authenticate', 'clients'] })
+}, { name: 'introspection', dependencies: ['store', 'authenticate', 'clients', 'sessions'] })
