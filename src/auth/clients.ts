@@ -4,7 +4,7 @@
 // are its id, and no refresh token. Disabling, deleting or narrowing a client refuses the tokens
 // it holds at once (client_before); every change is audited in its transaction.
 import { randomUUID } from 'node:crypto'
-import { InvalidClient, InvalidRequest, InvalidScope, NotFound, RateLimited } from '../errors.js'
+import { InsufficientScope, InvalidClient, InvalidRequest, InvalidScope, NotFound, RateLimited } from '../errors.js'
 import { CLIENT_SCOPES } from '../roles.js'
 import type { Client, ClientAuthMethod, OAuthClientRecord, Store } from '../store/index.js'
 import { hashClientSecret, newClientSecret, secretMatches } from './client-secrets.js'
@@ -23,8 +23,11 @@ export type ClientCredentials =
   | { method: 'client_secret_basic' | 'client_secret_post', clientId: string, secret: string }
   | { method: 'private_key_jwt', clientId: string, assertion: string }
 
-/** Who did it, for the audit trail: an admin (or a client with clients:write), or the CLI. */
-export interface ClientActor extends Client { id: string | null, sessionId: string | null }
+/**
+ * Who did it: an admin or a machine client holding clients:write (its token's `scopes`), or the
+ * CLI (no scopes: the operator may do anything). For the audit trail, and for what it may grant.
+ */
+export interface ClientActor extends Client { id: string | null, sessionId: string | null, scopes?: readonly string[] }
 
 export interface Registration {
   name: string
@@ -114,6 +117,15 @@ export function createClients ({ store, revocation, sign, verify, config, log, n
     }
   }
 
+  // No one grants what their own token does not carry, nor manages (changes, rotates the secret
+  // of, deletes) a client that holds more than that: a client with clients:write alone could
+  // otherwise make itself one with users:write. tokens:introspect, which no role grants, is the
+  // exception: clients:write may hand it out.
+  function mayGrant (actor: ClientActor, scopes: readonly string[]): void {
+    const missing = actor.scopes === undefined ? [] : scopes.filter(s => s !== 'tokens:introspect' && !actor.scopes!.includes(s))
+    if (missing.length > 0) throw new InsufficientScope(missing.join(' '))
+  }
+
   const audited = (actor: ClientActor) => ({ actorId: actor.id, sessionId: actor.sessionId, ip: actor.ip, userAgent: actor.userAgent })
 
   return {
@@ -184,6 +196,7 @@ export function createClients ({ store, revocation, sign, verify, config, log, n
     /** Registers a client; the secret (for a secret-based one) is returned here and never again. */
     async register (actor: ClientActor, { name, scopes, authMethod = 'client_secret_basic', jwks }: Registration): Promise<{ client: OAuthClientRecord, secret: string | null }> {
       const granted = scopesOf(scopes)
+      mayGrant(actor, granted)
       const keyBased = authMethod === 'private_key_jwt'
       if (keyBased !== (jwks !== undefined)) throw new InvalidRequest(keyBased ? 'private_key_jwt needs jwks, the public keys of the client' : 'jwks is for private_key_jwt clients only')
       if (jwks !== undefined) {
@@ -215,7 +228,9 @@ export function createClients ({ store, revocation, sign, verify, config, log, n
     update: (actor: ClientActor, id: string, change: { name?: string, scopes?: string[], disabled?: boolean }): Promise<OAuthClientRecord> => afterwards(id, revocation.change(async tx => {
       const before = await tx.clients.get(id)
       if (before === null) throw new NotFound('No such client')
+      mayGrant(actor, before.scopes)
       const scopes = change.scopes === undefined ? undefined : scopesOf(change.scopes)
+      if (scopes !== undefined) mayGrant(actor, scopes)
       const client = (await tx.clients.update(id, { name: change.name, scopes, disabled: change.disabled }))!
       const narrowed = before.scopes.some(s => !client.scopes.includes(s))
       const cut = narrowed || (client.disabled && !before.disabled)
@@ -230,6 +245,7 @@ export function createClients ({ store, revocation, sign, verify, config, log, n
       const client = await store.transaction(async tx => {
         const before = await tx.clients.get(id)
         if (before === null) throw new NotFound('No such client')
+        mayGrant(actor, before.scopes)
         if (before.authMethod === 'private_key_jwt') throw new InvalidRequest('A private_key_jwt client has no secret: register its new key instead')
         const rotated = (await tx.clients.replaceSecret(id, hashClientSecret(secret), new Date(now() + graceSeconds * 1000)))!
         await tx.audit.record({ type: 'client_secret_rotated', ...audited(actor), detail: { clientId: id, graceSeconds } })
@@ -241,7 +257,9 @@ export function createClients ({ store, revocation, sign, verify, config, log, n
     /** Deletes the client; its tokens are refused at once. */
     remove: (actor: ClientActor, id: string): Promise<void> => afterwards(id, revocation.change(async tx => {
       const client = await tx.clients.get(id)
-      if (client === null || !await tx.clients.remove(id)) throw new NotFound('No such client')
+      if (client === null) throw new NotFound('No such client')
+      mayGrant(actor, client.scopes)
+      if (!await tx.clients.remove(id)) throw new NotFound('No such client')
       const denied = await revocation.expireClientTokens(tx, id)
       await tx.audit.record({ type: 'client_deleted', ...audited(actor), detail: { clientId: id, name: client.name } })
       return { result: undefined, denied }

@@ -42,10 +42,10 @@ export function callerOf (request: FastifyRequest): Caller {
   return request.caller
 }
 
-/** Who acts, for the audit trail: a user in their session, or a machine client (no session). */
+/** Who acts, for the audit trail: a user in their session, or a machine client (no session); and the scopes it holds. */
 export function actorOf (request: FastifyRequest) {
   const caller = callerOf(request)
-  return { id: caller.id, sessionId: caller.kind === 'user' ? caller.sessionId : null, ...clientOf(request) }
+  return { id: caller.id, sessionId: caller.kind === 'user' ? caller.sessionId : null, scopes: caller.scopes, ...clientOf(request) }
 }
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])

@@ -11,10 +11,11 @@ declare module 'fastify' {
     clients: Clients
     /**
      * The client a request authenticates as (Basic, the body's secret, or an assertion); throws
-     * invalid_client, or rate_limited. Undefined when it presents no client credentials and
-     * `optional` says that is allowed.
+     * invalid_client, or rate_limited. With `optional`, undefined when it presents no client
+     * credentials at all.
      */
-    authenticateClient (request: FastifyRequest, fields: CredentialFields, optional?: boolean): Promise<OAuthClientRecord | undefined>
+    authenticateClient (request: FastifyRequest, fields: CredentialFields): Promise<OAuthClientRecord>
+    authenticateClient (request: FastifyRequest, fields: CredentialFields, optional: true): Promise<OAuthClientRecord | undefined>
   }
 }
 
@@ -29,7 +30,7 @@ export default fp(async function clients (app) {
   }))
 
   const { JWT_ISSUER, publicOrigin } = app.config
-  app.decorate('authenticateClient', async function (request: FastifyRequest, fields: CredentialFields, optional = false) {
+  app.decorate('authenticateClient', async function (request: FastifyRequest, fields: CredentialFields, optional = false): Promise<OAuthClientRecord | undefined> {
     const credentials = clientCredentials(request.headers.authorization, fields)
     if (credentials === undefined) {
       if (optional) return undefined

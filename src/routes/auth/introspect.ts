@@ -23,7 +23,7 @@ const introspect: FastifyPluginAsyncTypebox = async (app) => {
       app.clients.admit(caller.id)
       return caller.scopes
     }
-    return (await app.authenticateClient(request, body))!.scopes
+    return (await app.authenticateClient(request, body)).scopes
   }
 
   app.post('/introspect', {

@@ -46,7 +46,7 @@ const token: FastifyPluginAsyncTypebox = async (app) => {
       return tokenResponse(await app.sessions.refresh(refreshToken, requested, clientOf(request)))
     }
     if (grant === 'client_credentials') {
-      const client = (await app.authenticateClient(request, request.body))!
+      const client = await app.authenticateClient(request, request.body)
       const issued = app.clients.issue(client, requested)
       return { access_token: issued.accessToken, token_type: 'Bearer' as const, expires_in: issued.expiresIn, scope: issued.scope }
     }

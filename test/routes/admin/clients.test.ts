@@ -1,7 +1,7 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { generateKeyPair, exportJWK } from 'jose'
-import { basic, bearer, build, clientToken, formPost, signedIn, signedInAdmin, type App } from '../../helper.js'
+import { basic, bearer, build, clientToken, formPost, signedIn, signedInAdmin, token, type App } from '../../helper.js'
 
 const as = (app: App, accessToken: string | undefined, method: string, url: string, payload?: object) =>
   app.inject({ method: method as 'GET', url, payload, headers: accessToken === undefined ? {} : bearer(accessToken) })
@@ -109,4 +109,27 @@ t.test('a machine client with clients:write manages clients; its actions are aud
   t.equal(res.statusCode, 201)
   const event = await app.store.prisma.auditEvent.findFirstOrThrow({ where: { type: 'client_created', actorId: client.id } })
   t.equal(event.sessionId, null)
+})
+
+t.test('clients:write grants nothing its holder lacks: no escalation through a client', async t => {
+  const app = await build(t)
+  const cli = { id: null, sessionId: null, ip: null, userAgent: 'test' }
+  const { client, secret } = await app.clients.register(cli, { name: 'provisioner', scopes: ['clients:write'] })
+  const { client: powerful } = await app.clients.register(cli, { name: 'admin job', scopes: ['users:write'] })
+  const { access_token: machine } = await clientToken(app, { id: client.id, secret: secret! })
+
+  const escalate = await as(app, machine, 'POST', '/admin/clients', { name: 'mine', scopes: ['users:write'] })
+  t.equal(escalate.statusCode, 403, 'a client with users:write')
+  t.equal(escalate.json().error, 'insufficient_scope')
+  t.equal((await as(app, machine, 'PATCH', `/admin/clients/${client.id}`, { scopes: ['clients:write', 'users:read'] })).statusCode, 403, 'nor widen itself')
+  t.equal((await as(app, machine, 'POST', `/admin/clients/${powerful.id}/secret`, {})).statusCode, 403, 'nor take over a stronger client by its secret')
+  t.equal((await as(app, machine, 'PATCH', `/admin/clients/${powerful.id}`, { disabled: true })).statusCode, 403)
+  t.equal((await as(app, machine, 'DELETE', `/admin/clients/${powerful.id}`)).statusCode, 403)
+  t.equal((await as(app, machine, 'POST', '/admin/clients', { name: 'reader', scopes: ['tokens:introspect'] })).statusCode, 201, 'tokens:introspect it may hand out')
+  t.equal(await app.store.prisma.oAuthClient.count(), 3, 'nothing else was registered')
+
+  const admin = await signedInAdmin(app)
+  const narrow = await token(app, admin.user.username, undefined, { scope: 'clients:write' })
+  t.equal((await as(app, narrow.access_token, 'POST', '/admin/clients', { name: 'x', scopes: ['users:read'] })).statusCode, 403, 'an admin token narrowed to clients:write neither')
+  t.equal((await as(app, admin.tokens.access_token, 'POST', `/admin/clients/${powerful.id}/secret`, {})).statusCode, 200, 'a full admin token may')
 })
