@@ -38,16 +38,19 @@ t.test('hashing runs off the event loop: bcryptjs on the main thread is never ca
 })
 
 t.test('an unknown user costs a bcrypt computation on the pool like any other', async t => {
-  // One worker, 8 queued: if unknown users skipped bcrypt, all 20 would get their 400.
-  const app = await build(t, { BCRYPT_ROUNDS: '10', PASSWORD_WORKERS: '1' })
+  // One worker, 8 queued: if unknown users skipped bcrypt, all 20 would get their 400. Cost 12
+  // keeps the first hash running while all 20 arrive, even on PostgreSQL, where each login
+  // reads the database before it queues, on a loaded machine.
+  const app = await build(t, { BCRYPT_ROUNDS: '12', PASSWORD_WORKERS: '1' })
   const burst = await Promise.all(Array.from({ length: 20 }, (_, i) =>
     app.inject({ method: 'POST', url: '/auth/token', payload: { username: `nobody${i}`, password: PASSWORD } })))
   t.same(burst.map(r => r.statusCode).sort(), [...Array(9).fill(400), ...Array(11).fill(503)])
 })
 
 t.test('past the bounded queue, logins get a 503 with Retry-After, never a 500', async t => {
-  // One worker, so 1 running + 8 queued; cost 10 keeps them busy while the burst arrives.
-  const app = await build(t, { BCRYPT_ROUNDS: '10', PASSWORD_WORKERS: '1' })
+  // One worker, so 1 running + 8 queued; cost 12 keeps them busy while the burst arrives (at
+  // cost 10, a loaded machine on PostgreSQL once let a hash finish before the last login queued).
+  const app = await build(t, { BCRYPT_ROUNDS: '12', PASSWORD_WORKERS: '1' })
   const user = await register(app, newUser())
   const burst = await Promise.all(Array.from({ length: 20 }, () =>
     app.inject({ method: 'POST', url: '/auth/token', payload: { username: user.username, password: PASSWORD } })))
