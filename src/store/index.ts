@@ -13,6 +13,8 @@ import { createAudit } from './audit.js'
 import { createAttempts } from './attempts.js'
 import { createSigningKeys } from './signing-keys.js'
 import { createClients } from './clients.js'
+import { createMailTokens } from './mail-tokens.js'
+import { createOutbox } from './outbox.js'
 import { createReadCache, type Change, type ReadCache } from './read-cache.js'
 import { createSqlitePaths, type FastPaths } from './sqlite.js'
 import { createPostgresPaths } from './postgres.js'
@@ -55,6 +57,8 @@ export function modules (db: Db, touched: Touched) {
       },
       setPasswordHash: ofUser(users.setPasswordHash),
       replacePassword: ofUser(users.replacePassword),
+      setEmailVerified: ofUser(users.setEmailVerified),
+      changeEmail: ofUser(users.changeEmail),
       setRoles: ofUser(users.setRoles),
       setDisabled: ofUser(users.setDisabled),
       remove: ofUser(users.remove)
@@ -78,7 +82,9 @@ export function modules (db: Db, touched: Touched) {
     audit: createAudit(db),
     attempts: createAttempts(db),
     signingKeys: createSigningKeys(db),
-    clients: createClients(db)
+    clients: createClients(db),
+    mailTokens: createMailTokens(db),
+    outbox: createOutbox(db)
   }
 }
 
@@ -189,6 +195,15 @@ function assemble (engine: 'sqlite' | 'postgres', prisma: PrismaClient, fast: Fa
     audit: portable.audit,
     signingKeys: portable.signingKeys,
     clients: portable.clients,
+    mailTokens: portable.mailTokens,
+    outbox: {
+      ...portable.outbox,
+      /**
+       * Takes up to `limit` messages due at `now` for one sender, until `until`: no other sender
+       * gets them meanwhile, on any instance; one whose sender died is taken again after.
+       */
+      take: fast.takeMail
+    },
     /** Password attempts and known addresses, where instances share them (`shared`). */
     attempts: { ...portable.attempts, take: fast.takeAttempt },
     /**
@@ -270,7 +285,7 @@ async function serializable<T> (prisma: PrismaClient, cache: ReadCache, work: (t
 }
 
 export type Store = ReturnType<typeof createStore>
-export type { Client, ClientAuthMethod, DenyEntry, OAuthClientRecord, Session, SessionSummary, SigningKeyRecord, User, UserSummary, AuditEntry, AuditRecord } from './records.js'
+export type { Client, ClientAuthMethod, DenyEntry, MailTokenPurpose, MailTokenRecord, OAuthClientRecord, OutboxMessage, Session, SessionSummary, SigningKeyRecord, User, UserSummary, AuditEntry, AuditRecord } from './records.js'
 export type { RotationFacts, RotationClaim } from './records.js'
 export type { PostgresOptions } from './postgres-database.js'
 export type { SessionSelection } from './sessions.js'

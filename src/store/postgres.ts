@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto'
 import pg from 'pg'
 import { toSession, toSessionSummary, toUser, toUserSummary, type SessionRow, type SessionSummaryRow, type UserRow, type UserSummaryRow } from './rows.js'
-import type { DenyEntry, RotationClaim, RotationFacts, Session, SessionSummary, User, UserSummary } from './records.js'
+import type { DenyEntry, OutboxMessage, RotationClaim, RotationFacts, Session, SessionSummary, User, UserSummary } from './records.js'
 import type { FastPaths } from './sqlite.js'
 import type { UserFilter } from './users.js'
 
@@ -66,7 +66,7 @@ function pageQuery (filter: UserFilter): pg.QueryConfig {
   const where = conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`
   return {
     name: `authd_users_${key}`,
-    text: `SELECT id, username, email, disabled, "createdAt", "updatedAt", ${ROLES} FROM "User" u${where} ORDER BY "createdAt", id LIMIT $${values.length + 1}`,
+    text: `SELECT id, username, email, "emailVerified", disabled, "createdAt", "updatedAt", ${ROLES} FROM "User" u${where} ORDER BY "createdAt", id LIMIT $${values.length + 1}`,
     values: [...values, filter.limit]
   }
 }
@@ -212,6 +212,23 @@ export function createPostgresPaths (pool: pg.Pool) {
       }
       return result
     }),
+
+    /**
+     * As on SQLite, in one statement. SKIP LOCKED: a message another sender is taking at this
+     * moment is passed over, where READ COMMITTED would wait for it and then take it again.
+     */
+    takeMail: async (now: number, until: number, limit: number): Promise<OutboxMessage[]> => {
+      const { rows } = await pool.query<Omit<OutboxMessage, 'expiresAt'> & { expiresAt: string }>({
+        name: 'authd_take_mail',
+        text: `UPDATE "MailMessage" m SET "lockedUntil" = $1, attempts = m.attempts + 1
+          FROM (SELECT id FROM "MailMessage" WHERE "nextAttemptAt" <= $2 AND ("lockedUntil" IS NULL OR "lockedUntil" <= $2)
+                ORDER BY "nextAttemptAt" LIMIT $3 FOR UPDATE SKIP LOCKED) due
+          WHERE m.id = due.id RETURNING m.id, m.kind, m.sealed, m."expiresAt", m.attempts`,
+        values: [at(until), at(now), limit],
+        types
+      })
+      return rows.map(row => ({ ...row, expiresAt: new Date(row.expiresAt) }))
+    },
 
     /**
      * As on SQLite, in one transaction. Instances purging at the same moment would delete the

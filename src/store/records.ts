@@ -9,6 +9,8 @@ export interface User {
   passwordHash: string
   /** Raised by every password change: a session is opened only while it is unchanged. */
   passwordVersion: number
+  /** The owner followed a link mailed to `email`. */
+  emailVerified: boolean
   disabled: boolean
   createdAt: Date
   updatedAt: Date
@@ -48,6 +50,7 @@ export interface UserSummary {
   id: string
   username: string
   email: string
+  emailVerified: boolean
   roles: string[]
   disabled: boolean
   createdAt: string
@@ -142,4 +145,25 @@ export interface OAuthClientRecord {
   createdAt: Date
   updatedAt: Date
   lastUsedAt: Date | null
+}
+
+/** What a mailed link is for. */
+export type MailTokenPurpose = 'password_reset' | 'verify_email' | 'change_email'
+
+/** A mailed token, as its use finds it: whose, what for, and the address it was sent to. */
+export interface MailTokenRecord {
+  userId: string
+  purpose: MailTokenPurpose
+  email: string
+  expiresAt: Date
+}
+
+/** A message of the outbox, taken by a sender until `lockedUntil`. */
+export interface OutboxMessage {
+  id: string
+  kind: string
+  sealed: string
+  expiresAt: Date
+  /** Tries so far, this one included. */
+  attempts: number
 }

@@ -18,8 +18,9 @@ export interface SessionRow extends Omit<Session, 'createdAt' | 'lastUsedAt' | '
 }
 
 /** A user's row with its roles, space-separated, in one column. */
-export interface UserRow extends Omit<User, 'disabled' | 'passwordVersion' | 'createdAt' | 'updatedAt' | 'roles'> {
-  disabled: bigint | number
+export interface UserRow extends Omit<User, 'disabled' | 'emailVerified' | 'passwordVersion' | 'createdAt' | 'updatedAt' | 'roles'> {
+  disabled: bigint | number | boolean
+  emailVerified: bigint | number | boolean
   passwordVersion: bigint | number
   createdAt: string
   updatedAt: string
@@ -27,7 +28,7 @@ export interface UserRow extends Omit<User, 'disabled' | 'passwordVersion' | 'cr
 }
 
 export type SessionSummaryRow = SessionSummary
-export type UserSummaryRow = Omit<UserSummary, 'disabled' | 'roles'> & { disabled: bigint | number, roles: string | null }
+export type UserSummaryRow = Omit<UserSummary, 'disabled' | 'emailVerified' | 'roles'> & { disabled: bigint | number | boolean, emailVerified: bigint | number | boolean, roles: string | null }
 
 /**
  * A stored time as ISO 8601 text in UTC, as toISOString() writes it: Prisma's own form
@@ -45,6 +46,7 @@ export function toUserSummary (row: UserSummaryRow): UserSummary {
   return {
     ...row,
     disabled: Number(row.disabled) !== 0,
+    emailVerified: Number(row.emailVerified) !== 0,
     createdAt: isoZ(row.createdAt),
     updatedAt: isoZ(row.updatedAt),
     roles: row.roles === null ? [] : row.roles.split(' ').sort()
@@ -65,6 +67,7 @@ export function toUser (row: UserRow): User {
   return {
     ...row,
     disabled: Number(row.disabled) !== 0,
+    emailVerified: Number(row.emailVerified) !== 0,
     passwordVersion: Number(row.passwordVersion),
     createdAt: new Date(row.createdAt),
     updatedAt: new Date(row.updatedAt),

@@ -6,14 +6,14 @@ import { randomUUID } from 'node:crypto'
 import type { Database, Statement } from 'better-sqlite3'
 import { perConnection, type Connection } from './adapter.js'
 import { isoText, toSession, toSessionSummary, toUser, toUserSummary, type SessionRow, type SessionSummaryRow, type UserRow, type UserSummaryRow } from './rows.js'
-import type { DenyEntry, RotationClaim, RotationFacts, Session, SessionSummary, User, UserSummary } from './records.js'
+import type { DenyEntry, OutboxMessage, RotationClaim, RotationFacts, Session, SessionSummary, User, UserSummary } from './records.js'
 import type { UserFilter } from './users.js'
 
 // A user's roles ride along in one column: one statement, one read of the index, for both.
 // (group_concat promises no order: ./rows.ts sorts them.)
 const ROLES = "(SELECT group_concat(role, ' ') FROM UserRole WHERE userId = User.id) AS roles"
 const USER = `SELECT *, ${ROLES} FROM User`
-const USER_SUMMARY = `SELECT id, username, email, disabled, createdAt, updatedAt, ${ROLES} FROM User`
+const USER_SUMMARY = `SELECT id, username, email, emailVerified, disabled, createdAt, updatedAt, ${ROLES} FROM User`
 
 const statementsFor = perConnection((db: Database) => ({
   user: db.prepare(`${USER} WHERE id = ?`),
@@ -29,7 +29,10 @@ const statementsFor = perConnection((db: Database) => ({
   purgeTokens: db.prepare('DELETE FROM RefreshToken WHERE expiresAt <= ?'),
   purgeSessions: db.prepare('DELETE FROM Session WHERE expiresAt <= ? OR revokedAt <= ?'),
   attempts: db.prepare('SELECT at FROM PasswordAttempt WHERE key = ? AND at > ? ORDER BY at LIMIT ?').pluck(),
-  insertAttempt: db.prepare('INSERT INTO PasswordAttempt (id, key, at) VALUES (?, ?, ?)')
+  insertAttempt: db.prepare('INSERT INTO PasswordAttempt (id, key, at) VALUES (?, ?, ?)'),
+  takeMail: db.prepare(`UPDATE MailMessage SET lockedUntil = ?, attempts = attempts + 1
+    WHERE id IN (SELECT id FROM MailMessage WHERE nextAttemptAt <= ? AND (lockedUntil IS NULL OR lockedUntil <= ?) ORDER BY nextAttemptAt LIMIT ?)
+    RETURNING id, kind, sealed, expiresAt, attempts`)
 }))
 
 // A page of users: one statement for each combination of filters, prepared on first use.
@@ -152,6 +155,15 @@ export function createSqlitePaths (connection: Connection) {
       const id = randomUUID()
       q.insertAttempt.run(id, key, isoText(at))
       return { id }
+    }),
+
+    /**
+     * Takes up to `limit` outbox messages due at `now` until `until`, in one statement: SQLite
+     * runs one writer at a time, so two senders never take the same message.
+     */
+    takeMail: (now: number, until: number, limit: number): Promise<OutboxMessage[]> => connection.immediate(db => {
+      const rows = statementsFor(db).takeMail.all(isoText(until), isoText(now), isoText(now), limit) as Array<Omit<OutboxMessage, 'expiresAt' | 'attempts'> & { expiresAt: string, attempts: bigint | number }>
+      return rows.map(row => ({ ...row, expiresAt: new Date(row.expiresAt), attempts: Number(row.attempts) }))
     }),
 
     /**

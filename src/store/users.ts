@@ -56,7 +56,7 @@ export function createUsers (db: Db) {
     },
 
     /** The new user, or which unique field a concurrent registration took first. */
-    async create (input: { username: string, email: string, passwordHash: string, roles: string[] }): Promise<User | Taken> {
+    async create (input: { username: string, email: string, passwordHash: string, roles: string[], emailVerified?: boolean }): Promise<User | Taken> {
       const { roles, ...fields } = input
       try {
         return toUser(await db.user.create({ data: { ...fields, roles: { create: roles.map(role => ({ role })) } }, include: withRoles }))
@@ -77,6 +77,26 @@ export function createUsers (db: Db) {
         data: { passwordHash, passwordVersion: { increment: 1 } }
       })
       return count === 1
+    },
+
+    /** The account with this address (lower-case, as stored), as the mailed flows need it. */
+    byEmail: (email: string) => db.user.findUnique({
+      where: { email },
+      select: { id: true, username: true, email: true, emailVerified: true, disabled: true }
+    }),
+
+    async setEmailVerified (id: string, emailVerified: boolean): Promise<void> {
+      await db.user.update({ where: { id }, data: { emailVerified } })
+    },
+
+    /** A new, verified address; 'email_taken' if another account has it. */
+    async changeEmail (id: string, email: string): Promise<'email_taken' | undefined> {
+      try {
+        await db.user.update({ where: { id }, data: { email, emailVerified: true } })
+      } catch (err) {
+        if (!(err instanceof Prisma.PrismaClientKnownRequestError) || err.code !== 'P2002') throw err
+        return 'email_taken'
+      }
     },
 
     async setRoles (id: string, roles: string[]): Promise<void> {
@@ -109,7 +129,7 @@ export function createUsers (db: Db) {
         },
         orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
         take: limit,
-        select: { id: true, username: true, email: true, disabled: true, createdAt: true, updatedAt: true, ...withRoles }
+        select: { id: true, username: true, email: true, emailVerified: true, disabled: true, createdAt: true, updatedAt: true, ...withRoles }
       })
       return rows.map(({ roles, createdAt, updatedAt, ...row }) =>
         ({ ...row, roles: roles.map(r => r.role).sort(), createdAt: createdAt.toISOString(), updatedAt: updatedAt.toISOString() }))

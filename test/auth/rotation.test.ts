@@ -11,7 +11,7 @@ function facts (overrides: { token?: Partial<RotationFacts['token']>, session?: 
   return {
     token: { id: 't1', sessionId: 's1', expiresAt: new Date(NOW + 3_600_000), usedAt: null, successor: null, ...overrides.token },
     session: { id: 's1', userId: 'u1', scope: 'profile users:read', userAgent: null, ip: null, createdAt: at, lastUsedAt: at, expiresAt: new Date(NOW + 86_400_000), revokedAt: null, ...overrides.session },
-    user: { id: 'u1', username: 'ann', email: 'ann@example.com', passwordHash: 'x', passwordVersion: 0, disabled: false, createdAt: at, updatedAt: at, roles: ['admin', 'user'], ...overrides.user }
+    user: { id: 'u1', username: 'ann', email: 'ann@example.com', passwordHash: 'x', passwordVersion: 0, emailVerified: true, disabled: false, createdAt: at, updatedAt: at, roles: ['admin', 'user'], ...overrides.user }
   }
 }
 

@@ -106,11 +106,11 @@ t.test('every method of the users and sessions modules is a read, or tells the c
   // A method added to either module must be added to one of these lists; a write must also be
   // wrapped in modules() (src/store/index.ts) and tested below.
   const reads = {
-    users: ['get', 'byLogin', 'taken', 'countOthersWithRole', 'list'],
+    users: ['get', 'byLogin', 'byEmail', 'taken', 'countOthersWithRole', 'list'],
     sessions: ['get', 'live', 'unrevoked', 'any', 'byRefreshToken', 'refreshToken']
   }
   const writes = {
-    users: ['create', 'setPasswordHash', 'replacePassword', 'setRoles', 'setDisabled', 'remove'],
+    users: ['create', 'setPasswordHash', 'replacePassword', 'setEmailVerified', 'changeEmail', 'setRoles', 'setDisabled', 'remove'],
     sessions: ['open', 'revoke']
   }
   // Every call on this database answers as a row of user u1 would; each write must say u1.
@@ -127,6 +127,8 @@ t.test('every method of the users and sessions modules is a read, or tells the c
     'users.create': m => m.users.create({ username: 'u', email: 'u@example.com', passwordHash: 'h', roles: ['user'] }),
     'users.setPasswordHash': m => m.users.setPasswordHash('u1', 'h'),
     'users.replacePassword': m => m.users.replacePassword('u1', 1, 'h'),
+    'users.setEmailVerified': m => m.users.setEmailVerified('u1', true),
+    'users.changeEmail': m => m.users.changeEmail('u1', 'new@example.com'),
     'users.setRoles': m => m.users.setRoles('u1', ['user']),
     'users.setDisabled': m => m.users.setDisabled('u1', true),
     'users.remove': m => m.users.remove('u1'),
@@ -148,7 +150,7 @@ const me = async (app: App, accessToken: string) => {
 const sessions = async (app: App, accessToken: string) =>
   (await app.inject({ url: '/auth/sessions', headers: bearer(accessToken) })).json().sessions as Array<{ id: string, lastUsedAt: string }>
 const userPage = async (app: App, accessToken: string) =>
-  (await app.inject({ url: '/admin/users?limit=100', headers: bearer(accessToken) })).json().users as Array<{ id: string, roles: string[], disabled: boolean, updatedAt: string }>
+  (await app.inject({ url: '/admin/users?limit=100', headers: bearer(accessToken) })).json().users as Array<{ id: string, roles: string[], disabled: boolean, emailVerified: boolean, updatedAt: string }>
 
 t.test('what this process writes shows in its next read: each write the cache keeps something of', async t => {
   const app = await build(t)
@@ -195,6 +197,9 @@ t.test('what this process writes shows in its next read: each write the cache ke
 
   t.equal((await app.inject({ method: 'PATCH', url: `/admin/users/${newcomer.id}`, headers: bearer(admin.tokens.access_token), payload: { disabled: true } })).statusCode, 200)
   t.equal((await userPage(app, admin.tokens.access_token)).find(listed => listed.id === newcomer.id)?.disabled, true, 'a disable (users.setDisabled)')
+  t.equal((await app.inject({ method: 'PATCH', url: `/admin/users/${newcomer.id}`, headers: bearer(admin.tokens.access_token), payload: { emailVerified: true } })).statusCode, 200)
+  t.equal((await userPage(app, admin.tokens.access_token)).find(listed => listed.id === newcomer.id)?.emailVerified, true, 'an address marked verified (users.setEmailVerified)')
+  // users.changeEmail: test/routes/auth/email.test.ts reads /auth/me after a change.
 
   t.equal((await app.inject({ method: 'DELETE', url: `/admin/users/${newcomer.id}`, headers: bearer(admin.tokens.access_token) })).statusCode, 204)
   t.notOk((await userPage(app, admin.tokens.access_token)).some(listed => listed.id === newcomer.id), 'a deletion (users.remove)')
