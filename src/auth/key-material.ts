@@ -1,8 +1,9 @@
 // Signing keys as material: generated here, named by their RFC 7638 thumbprint, published as
 // public JWKs only, and kept sealed (AES-256-GCM) under a key derived from the service secret, so
 // that a copy of the database alone signs nothing.
-import { createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, hkdfSync, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto'
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto'
 import { calculateJwkThumbprint } from 'jose'
+import { createSealer } from './sealed.js'
 import type { KeyAlgorithm } from './key-schedule.js'
 
 export type AsymmetricAlgorithm = Exclude<KeyAlgorithm, 'HS256'>
@@ -47,24 +48,14 @@ export const publicPem = (jwk: JsonWebKey): string => createPublicKey({ key: jwk
 /** The HS256 key's id: a digest of the secret that says nothing of it, stable while it is. */
 export const secretKid = (secret: string): string => 'hs256-' + createHash('sha256').update('authd hs256 kid\0').update(secret).digest('base64url').slice(0, 16)
 
-// The sealing key: HKDF-SHA256 of the service secret, for this use only.
-const sealingKey = (secret: string): Buffer => Buffer.from(hkdfSync('sha256', secret, 'authd', 'signing keys at rest, aes-256-gcm', 32))
+// The same derivation and format as before this used ./sealed.ts: keys sealed then still open.
+const sealer = (secret: string) => createSealer(secret, 'signing keys at rest, aes-256-gcm')
 
 /** A private JWK sealed under the secret, bound to its kid: `iv.ciphertext.tag`, base64url. */
-export function seal (privateJwk: JsonWebKey, kid: string, secret: string): string {
-  const iv = randomBytes(12)
-  const cipher = createCipheriv('aes-256-gcm', sealingKey(secret), iv).setAAD(Buffer.from(kid))
-  const sealed = Buffer.concat([cipher.update(JSON.stringify(privateJwk)), cipher.final()])
-  return [iv, sealed, cipher.getAuthTag()].map(part => part.toString('base64url')).join('.')
-}
+export const seal = (privateJwk: JsonWebKey, kid: string, secret: string): string => sealer(secret).seal(JSON.stringify(privateJwk), kid)
 
 /** The private JWK sealed for `kid`, or undefined when it cannot be opened (another secret, or tampered with). */
 export function open (sealed: string, kid: string, secret: string): JsonWebKey | undefined {
-  try {
-    const [iv, data, tag] = sealed.split('.').map(part => Buffer.from(part, 'base64url'))
-    const decipher = createDecipheriv('aes-256-gcm', sealingKey(secret), iv).setAAD(Buffer.from(kid)).setAuthTag(tag)
-    return JSON.parse(Buffer.concat([decipher.update(data), decipher.final()]).toString()) as JsonWebKey
-  } catch {
-    return undefined
-  }
+  const text = sealer(secret).open(sealed, kid)
+  return text === undefined ? undefined : JSON.parse(text) as JsonWebKey
 }
