@@ -22,7 +22,10 @@ import errorHandler, { clientErrorHandler, frameworkErrors } from './plugins/app
 import bodies from './plugins/app/bodies.js'
 import passwords from './plugins/app/passwords.js'
 import store from './plugins/app/store.js'
+import mailer from './plugins/app/mailer.js'
+import mailTokens from './plugins/app/mail-tokens.js'
 import accounts from './plugins/app/accounts.js'
+import recovery from './plugins/app/recovery.js'
 import csrf from './plugins/app/csrf.js'
 import sessionCookies from './plugins/app/session-cookies.js'
 import revocation from './plugins/app/revocation.js'
@@ -77,7 +80,10 @@ export default async function app (fastify: FastifyInstance, { config }: { confi
   await fastify.register(bodies)
   await fastify.register(passwords)
   await fastify.register(revocation)
+  await fastify.register(mailer)
+  await fastify.register(mailTokens)
   await fastify.register(accounts)
+  await fastify.register(recovery)
   await fastify.register(csrf)
   await fastify.register(sessionCookies)
   await fastify.register(signingKeys)

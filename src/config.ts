@@ -59,6 +59,22 @@ export const ConfigSchema = Type.Object({
   RATE_LIMIT_CLIENT: Type.Integer({ minimum: 1, default: 6000, description: 'Token requests and introspections per machine client per minute' }),
   RATE_LIMIT_CLIENT_AUTH: Type.Integer({ minimum: 1, default: 20, description: 'Failed authentications per machine client id per minute' }),
   CLIENT_SECRET_GRACE: Seconds(24 * 3600, 'How long a rotated client secret keeps working, unless the rotation says otherwise', 0),
+  SMTP_URL: Type.String({
+    default: '',
+    pattern: '^$|^smtps?://[^\\s]+$',
+    description: 'The SMTP server mail goes through: smtp://user:password@host:587 (STARTTLS when offered) or smtps://...:465; unset, mail is written to the log outside production, and mailed flows answer 503 in production'
+  }),
+  MAIL_FROM: Type.String({
+    maxLength: 320,
+    pattern: '^([^<>@\\s][^<>@]*<[^<>@\\s]+@[^<>@\\s]+>|[^<>@\\s]+@[^<>@\\s]+)$',
+    default: 'authd <no-reply@localhost>',
+    description: 'The From of every mail: an address, or "Name <address>"'
+  }),
+  RESET_TOKEN_TTL: Seconds(1800, 'How long a password-reset link works', 60),
+  EMAIL_TOKEN_TTL: Seconds(24 * 3600, 'How long a link to verify or change an address works', 60),
+  REQUIRE_EMAIL_VERIFICATION: Type.Boolean({ default: false, description: 'true: a login with an unverified address is refused (email_not_verified), after the password check' }),
+  RATE_LIMIT_MAIL: Type.Integer({ minimum: 1, default: 5, description: 'Mails with a link (reset, verification, change) per address per hour' }),
+  RATE_LIMIT_MAIL_REQUEST: Type.Integer({ minimum: 1, default: 20, description: 'Requests for such mails per client IP per hour' }),
   RATE_LIMIT_REGISTER: Type.Integer({ minimum: 1, default: 20, description: 'Registrations per client IP per hour' }),
   RATE_LIMIT_NOT_FOUND: Type.Integer({ minimum: 1, default: 60, description: 'Requests to unknown routes per client IP per minute' }),
   TRUST_PROXY: Type.String({
@@ -72,6 +88,8 @@ export type Config = Static<typeof ConfigSchema> & {
   JWT_SECRET: string
   /** PUBLIC_URL as a normalised origin, or undefined when it is not set. */
   publicOrigin: string | undefined
+  /** The origin of the links in mails: PUBLIC_URL's; unset (outside production), http://localhost:PORT. */
+  linkOrigin: string
   /** CORS_ORIGINS as a list of normalised origins. */
   corsOrigins: string[]
   /** TRUST_PROXY in the form Fastify's trustProxy option takes. */
@@ -174,7 +192,19 @@ export function loadConfig (env: Env = process.env): Config {
   }
   const keysFile = config.JWT_KEYS_FILE === '' ? undefined : readKeysFile(config.JWT_KEYS_FILE)
 
-  return { ...config, JWT_SECRET: secret, publicOrigin, corsOrigins, trustProxy, keysFile, warnings }
+  // A link in a mail must never take its host from a request: a forged Host header would send
+  // someone's reset link to the forger's server.
+  if (production && config.SMTP_URL !== '' && publicOrigin === undefined) {
+    throw new ConfigError('SMTP_URL is set but PUBLIC_URL is not: the links in mails need the external origin, e.g. https://auth.example.com')
+  }
+  if (production && config.SMTP_URL === '') {
+    if (config.REQUIRE_EMAIL_VERIFICATION) throw new ConfigError('REQUIRE_EMAIL_VERIFICATION=true needs SMTP_URL: no one could verify an address')
+    warnings.push('SMTP_URL is not set: password reset, address verification and change answer 503 mail_not_configured')
+  }
+  if (config.SMTP_URL !== '') originOf('SMTP_URL', config.SMTP_URL)
+  const linkOrigin = publicOrigin ?? `http://localhost:${config.PORT}`
+
+  return { ...config, JWT_SECRET: secret, publicOrigin, linkOrigin, corsOrigins, trustProxy, keysFile, warnings }
 }
 
 /** Loads `.env` from the working directory into the environment, if there is one. */

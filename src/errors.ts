@@ -43,6 +43,11 @@ export const InvalidClient = answer(401, 'invalid_client', 'Client authenticatio
 /** A route for signed-in users, called with a machine client's token. */
 export const UserRequired = answer(403, 'user_required', 'This route serves signed-in users, not machine clients')
 
+/** A link from a mail that is unknown, used, expired, or for an address that is no longer the account's. */
+export const InvalidMailToken = answer(400, 'invalid_mail_token', 'This link is invalid, used or expired; ask for a new one')
+export const EmailNotVerified = answer(403, 'email_not_verified', 'Confirm your email address first; the link is in the mail we sent')
+export const MailNotConfigured = answer(503, 'mail_not_configured', 'This service cannot send mail; ask its operator')
+
 export const Overloaded = answer(503, 'overloaded', 'The service is busy; retry shortly')
 
 export const LastAdmin = answer(409, 'last_admin', 'This would leave no enabled admin')

@@ -40,6 +40,8 @@ export function testEnv (dir: string, env: Record<string, string> = {}): Record<
     RATE_LIMIT_REFRESH: '100000',
     RATE_LIMIT_REGISTER: '100000',
     RATE_LIMIT_NOT_FOUND: '100000',
+    RATE_LIMIT_MAIL: '100000',
+    RATE_LIMIT_MAIL_REQUEST: '100000',
     ...env
   }
 }

@@ -7,6 +7,8 @@ import { MAX_PASSWORD_BYTES, passwordProblem } from './password-rules.js'
 import type { Client, Store, User } from '../store/index.js'
 import type { Revocation } from './revocation.js'
 import type { Passwords } from './passwords.js'
+import type { MailTokens } from './mail-tokens.js'
+import { templates } from './mail-templates.js'
 
 /** One request's password checks: take() before each comparison, succeeded() after a right one. */
 export interface PasswordAttempt {
@@ -35,10 +37,11 @@ export interface AccountsOptions {
   store: Store
   passwords: Pick<Passwords, 'hash' | 'verify' | 'saturated'>
   revocation: Revocation
+  mailTokens: MailTokens
   bcryptRounds: number
 }
 
-export function createAccounts ({ store, passwords, revocation, bcryptRounds }: AccountsOptions) {
+export function createAccounts ({ store, passwords, revocation, mailTokens, bcryptRounds }: AccountsOptions) {
   // A bcrypt comparison in one of the attempt's slots: a right password, or no comparison at
   // all (the pool overloaded), gives the slot back; a wrong one keeps it.
   async function compare (attempt: PasswordAttempt, accountId: string | null, login: string, password: string, hash: string | null) {
@@ -52,10 +55,18 @@ export function createAccounts ({ store, passwords, revocation, bcryptRounds }: 
     }
   }
 
+  /** The signed-in user's account, if `password` is theirs; throws wrong_password (and rate_limited). */
+  async function confirmPassword (userId: string, password: string, attempt: PasswordAttempt): Promise<User> {
+    const account = await store.users.get(userId)
+    if (account === null || !await compare(attempt, userId, '', password, account.passwordHash)) throw new WrongPassword()
+    return account
+  }
+
   return {
     /**
      * Creates an account and records it, `via` the registration endpoint or the CLI. Throws
-     * invalid_password, username_taken or email_taken.
+     * invalid_password, username_taken or email_taken. A registration mails a link to verify the
+     * address (when the service can send mail); an operator's account is taken as verified.
      */
     async register ({ username, email, password, roles = DEFAULT_ROLES }: NewUser, via: { via: 'register' | 'cli' } & Partial<Client>): Promise<User> {
       const problem = passwordProblem(password)
@@ -69,14 +80,17 @@ export function createAccounts ({ store, passwords, revocation, bcryptRounds }: 
 
       const passwordHash = await passwords.hash(password)
       const { via: how, ...client } = via
+      const verify = how === 'register' && mailTokens.configured
       const user = await store.transaction(async tx => {
-        const created = await tx.users.create({ username, email, passwordHash, roles })
+        const created = await tx.users.create({ username, email, passwordHash, roles, emailVerified: how === 'cli' })
         if (typeof created === 'string') return created
         await tx.audit.record({ type: 'user_created', userId: created.id, ...client, detail: { via: how, roles: created.roles } })
+        if (verify) await mailTokens.issue(tx, created, 'verify_email')
         return created
       })
       if (user === 'username_taken') throw new UsernameTaken()
       if (user === 'email_taken') throw new EmailTaken()
+      if (verify) mailTokens.sent()
       return user
     },
 
@@ -103,14 +117,16 @@ export function createAccounts ({ store, passwords, revocation, bcryptRounds }: 
       return { userId: row.id, accountId: row.id, passwordVersion: row.passwordVersion, rehash }
     },
 
+    confirmPassword,
+
     /**
-     * Throws wrong_password or invalid_password. The new hash, the end of every other session
-     * and the audit event are one transaction, written only if no other change came first: a
-     * login checked against the old password cannot open a session after it.
+     * Throws wrong_password or invalid_password. The new hash, the end of every other session,
+     * the audit event and the notice to the user's address are one transaction, written only if
+     * no other change came first: a login checked against the old password cannot open a
+     * session after it.
      */
     async changePassword (user: { id: string, sessionId: string }, current: string, next: string, attempt: PasswordAttempt, client: Client): Promise<void> {
-      const account = await store.users.get(user.id)
-      if (account === null || !await compare(attempt, user.id, '', current, account.passwordHash)) throw new WrongPassword()
+      const account = await confirmPassword(user.id, current, attempt)
       const problem = passwordProblem(next)
       if (problem !== undefined) throw new InvalidPassword(problem)
       const passwordHash = await passwords.hash(next)
@@ -120,8 +136,10 @@ export function createAccounts ({ store, passwords, revocation, bcryptRounds }: 
         if (!await tx.users.replacePassword(user.id, account.passwordVersion, passwordHash)) throw new WrongPassword()
         const denied = await revocation.endSessions(tx, { userId: user.id, except: user.sessionId })
         await tx.audit.record({ type: 'password_changed', userId: user.id, sessionId: user.sessionId, ...client, detail: { sessionsEnded: denied.length } })
+        if (mailTokens.configured) await mailTokens.notify(tx, 'password_changed', templates.password_changed(account.email, account.username, new Date()))
         return { result: undefined, denied }
       })
+      mailTokens.sent()
     }
   }
 }

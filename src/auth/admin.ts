@@ -1,4 +1,5 @@
-// What an admin may do to accounts: list and read them, change roles, disable, delete, end their
+// What an admin may do to accounts: list and read them, change roles, disable, mark the address
+// verified or not, delete, end their
 // sessions, read the audit trail. Every change keeps at least one enabled admin, ends sessions in
 // the transaction that disables or deletes, and is recorded in that transaction.
 import { InvalidRequest, LastAdmin, NotFound } from '../errors.js'
@@ -26,6 +27,7 @@ export interface UserSearch {
 export interface UserChange {
   roles?: string[]
   disabled?: boolean
+  emailVerified?: boolean
 }
 
 // Keyset pagination on (createdAt, id): a page boundary survives rows deleted meanwhile.
@@ -77,7 +79,7 @@ export function createAdmin ({ store, revocation, now = () => Date.now() }: { st
     },
 
     /** Sets roles or disabled; throws not_found or last_admin. */
-    update: (actor: Actor, id: string, { roles: newRoles, disabled: newDisabled }: UserChange): Promise<User> => revocation.change(async tx => {
+    update: (actor: Actor, id: string, { roles: newRoles, disabled: newDisabled, emailVerified }: UserChange): Promise<User> => revocation.change(async tx => {
       const by = auditedAs(actor)
       const before = await load(tx, id)
       const roles = newRoles ?? before.roles
@@ -98,6 +100,10 @@ export function createAdmin ({ store, revocation, now = () => Date.now() }: { st
         const ended = disabled ? await revocation.endSessions(tx, { userId: id }) : []
         denied = [...denied, ...ended]
         await tx.audit.record({ type: disabled ? 'user_disabled' : 'user_enabled', userId: id, ...by, detail: { sessionsEnded: ended.length } })
+      }
+      if (emailVerified !== undefined && emailVerified !== before.emailVerified) {
+        await tx.users.setEmailVerified(id, emailVerified)
+        await tx.audit.record({ type: 'email_verified_set', userId: id, ...by, detail: { emailVerified } })
       }
       return { result: await load(tx, id), denied }
     }),

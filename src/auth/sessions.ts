@@ -2,7 +2,7 @@
 // refresh token, ending it (logout, revocation) and reading it, with one set of rules for every
 // route, and each change recorded in the audit trail in the transaction that makes it.
 import { randomUUID } from 'node:crypto'
-import { InvalidGrant, InvalidScope, RateLimited } from '../errors.js'
+import { EmailNotVerified, InvalidGrant, InvalidScope, RateLimited } from '../errors.js'
 import type { Config } from '../config.js'
 import { grantedScopes, narrowScopes, type Scope } from '../roles.js'
 import type { AuditEntry, Client, DenyEntry, RotationClaim, Session, SessionSelection, SessionSummary, Store, User } from '../store/index.js'
@@ -38,7 +38,7 @@ export interface SessionsOptions {
   sign (claims: AccessClaims, options?: { expiresIn: number }): string
   /** The claims of an access token this service signed and that has not expired, or throws. */
   verify (token: string): AccessClaims & { exp: number }
-  config: Pick<Config, 'ACCESS_TOKEN_TTL' | 'REFRESH_TOKEN_TTL' | 'SESSION_TTL' | 'REFRESH_REUSE_GRACE' | 'RATE_LIMIT_REFRESH'>
+  config: Pick<Config, 'ACCESS_TOKEN_TTL' | 'REFRESH_TOKEN_TTL' | 'SESSION_TTL' | 'REFRESH_REUSE_GRACE' | 'RATE_LIMIT_REFRESH' | 'REQUIRE_EMAIL_VERIFICATION'>
   log: { warn (details: object, message: string): void }
   now?: () => number
 }
@@ -72,9 +72,10 @@ export function createSessions ({ store, accounts, revocation, sign, verify, con
   // this session. The password was checked against the version read before bcrypt ran: if it
   // changed since, that check no longer counts. The audit event is written with it.
   async function open (userId: string, password: { version: number, rehash: string | undefined }, requested: string[] | undefined, client: Client, via: string) {
-    return await store.transaction(async (tx): Promise<IssuedTokens | 'refused' | 'invalid_scope'> => {
+    return await store.transaction(async (tx): Promise<IssuedTokens | 'refused' | 'invalid_scope' | 'email_not_verified'> => {
       const user = await tx.users.get(userId)
       if (user === null || user.disabled || user.passwordVersion !== password.version) return 'refused'
+      if (config.REQUIRE_EMAIL_VERIFICATION && !user.emailVerified) return 'email_not_verified'
       const scopes = narrowScopes(grantedScopes(user.roles), requested)
       if (scopes === undefined || scopes.length === 0) return 'invalid_scope'
       const at = now()
@@ -134,7 +135,9 @@ export function createSessions ({ store, accounts, revocation, sign, verify, con
     /**
      * Checks a username (or email) and password, then opens a session with the scopes asked for
      * among those the user's roles grant. Null when the credentials are wrong, whichever part;
-     * throws invalid_scope when nothing asked for can be granted. Both are audited.
+     * throws invalid_scope when nothing asked for can be granted, and email_not_verified (with
+     * REQUIRE_EMAIL_VERIFICATION, and only after a right password) for an unconfirmed address.
+     * All are audited.
      */
     async login (login: string, password: string, requested: string[] | undefined, client: Client & { via: 'api' | 'browser' }, attempt: PasswordAttempt): Promise<IssuedTokens | null> {
       const { via, ...where } = client
@@ -143,8 +146,9 @@ export function createSessions ({ store, accounts, revocation, sign, verify, con
         ? 'refused'
         : await open(checked.userId, { version: checked.passwordVersion, rehash: checked.rehash }, requested, where, via)
       if (typeof issued !== 'string') return issued
-      await store.audit.record({ type: 'login_failed', userId: checked.accountId, ...where, detail: { via, ...(issued === 'invalid_scope' && { reason: 'invalid_scope' }) } })
+      await store.audit.record({ type: 'login_failed', userId: checked.accountId, ...where, detail: { via, ...(issued !== 'refused' && { reason: issued }) } })
       if (issued === 'invalid_scope') throw new InvalidScope('None of the requested scopes can be granted')
+      if (issued === 'email_not_verified') throw new EmailNotVerified()
       return null
     },
 

@@ -40,7 +40,8 @@ export const UserDetail = Type.Object({ user: AdminUser, sessions: Type.Array(Se
 
 export const UserChange = Type.Object({
   roles: Type.Optional(Type.Array(Role, { uniqueItems: true, minItems: 1, maxItems: 16 })),
-  disabled: Type.Optional(Type.Boolean({ description: 'true ends every session of the user at once' }))
+  disabled: Type.Optional(Type.Boolean({ description: 'true ends every session of the user at once' })),
+  emailVerified: Type.Optional(Type.Boolean({ description: 'Whether the address counts as verified' }))
 }, { additionalProperties: false, minProperties: 1 })
 export type UserChange = Static<typeof UserChange>
 

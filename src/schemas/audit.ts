@@ -5,7 +5,9 @@ export const AUDIT_TYPES = [
   'user_created', 'login_succeeded', 'login_failed', 'refresh_reuse_detected', 'logout', 'logout_all',
   'session_ended', 'password_changed', 'roles_changed', 'user_disabled', 'user_enabled', 'user_deleted',
   'sessions_revoked', 'token_revoked', 'signing_key_created', 'signing_key_revoked',
-  'client_created', 'client_updated', 'client_secret_rotated', 'client_deleted'
+  'client_created', 'client_updated', 'client_secret_rotated', 'client_deleted',
+  'password_reset_requested', 'password_reset', 'email_verification_requested', 'email_verified',
+  'email_change_requested', 'email_changed', 'email_verified_set'
 ] as const
 export type AuditType = typeof AUDIT_TYPES[number]
 

@@ -26,17 +26,19 @@ export const PublicUser = Type.Object({
   id: Type.String({ format: 'uuid' }),
   username: Type.String(),
   email: Type.String(),
+  emailVerified: Type.Boolean({ description: 'The owner followed a link mailed to this address' }),
   roles: Type.Array(Type.String()),
   createdAt: Type.String({ format: 'date-time' })
 }, { title: 'User' })
 export type PublicUser = Static<typeof PublicUser>
 
 /** A user as anyone may see it: never the hash, the password version or the flags. */
-export function toPublicUser (user: { id: string, username: string, email: string, roles: string[], createdAt: Date | string }): PublicUser {
+export function toPublicUser (user: { id: string, username: string, email: string, emailVerified: boolean, roles: string[], createdAt: Date | string }): PublicUser {
   return {
     id: user.id,
     username: user.username,
     email: user.email,
+    emailVerified: user.emailVerified,
     roles: user.roles,
     createdAt: iso(user.createdAt)
   }

@@ -7,13 +7,15 @@ import { createStore } from '../../src/store/index.js'
 import { createRevocation } from '../../src/auth/revocation.js'
 import { createPasswords } from '../../src/auth/passwords.js'
 import { createAccounts, type PasswordAttempt } from '../../src/auth/accounts.js'
+import { createMailer } from '../../src/auth/mailer.js'
+import { createMailTokens } from '../../src/auth/mail-tokens.js'
 import { createSessions, type AccessClaims } from '../../src/auth/sessions.js'
 import { InvalidGrant } from '../../src/errors.js'
 import { PASSWORD, tempDir } from '../helper.js'
 
 const CLIENT = { ip: '192.0.2.1', userAgent: 'test' }
 const ANY_ATTEMPT: PasswordAttempt = { take: async () => ({ release () {} }), succeeded () {} }
-const config = { ACCESS_TOKEN_TTL: 900, REFRESH_TOKEN_TTL: 3600, SESSION_TTL: 7200, REFRESH_REUSE_GRACE: 10, RATE_LIMIT_REFRESH: 100 }
+const config = { ACCESS_TOKEN_TTL: 900, REFRESH_TOKEN_TTL: 3600, SESSION_TTL: 7200, REFRESH_REUSE_GRACE: 10, RATE_LIMIT_REFRESH: 100, REQUIRE_EMAIL_VERIFICATION: false }
 
 async function domain (t: Test) {
   const store = createStore(`file:${join(tempDir(t), 'auth.db')}`)
@@ -24,7 +26,10 @@ async function domain (t: Test) {
   const passwords = createPasswords({ rounds: 4, threads: 1 })
   t.teardown(() => passwords.close())
   const revocation = createRevocation({ store, accessTokenTtl: config.ACCESS_TOKEN_TTL, now: clock.now })
-  const accounts = createAccounts({ store, passwords, revocation, bcryptRounds: 4 })
+  // No way to send mail: these tests are about sessions.
+  const mailer = createMailer({ store, transport: undefined, secret: 'a-test-secret-of-more-than-thirty-two-bytes', log: { info () {}, warn () {}, error () {} } })
+  const mailTokens = createMailTokens({ store, mailer, baseUrl: 'http://localhost', config: { RESET_TOKEN_TTL: 1800, EMAIL_TOKEN_TTL: 86400 } })
+  const accounts = createAccounts({ store, passwords, revocation, mailTokens, bcryptRounds: 4 })
   const signed: AccessClaims[] = []
   const sessions = createSessions({
     store,

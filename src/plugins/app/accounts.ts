@@ -13,6 +13,7 @@ export default fp(async function accounts (app) {
     store: app.store,
     passwords: app.passwords,
     revocation: app.revocation,
+    mailTokens: app.mailTokens,
     bcryptRounds: app.config.BCRYPT_ROUNDS
   }))
-}, { name: 'accounts', dependencies: ['store', 'passwords', 'revocation'] })
+}, { name: 'accounts', dependencies: ['store', 'passwords', 'revocation', 'mail-tokens'] })

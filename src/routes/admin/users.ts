@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ErrorReply, NoContent } from '../../schemas/common.js'
 import { UserChange, UserDetail, UserId, UserPage, UserQuery, AdminUser, toAdminUser } from '../../schemas/admin.js'
 import { toSessionView } from '../../schemas/session.js'
+import { Accepted } from '../../schemas/recovery.js'
 import { actorOf as actor } from '../../plugins/app/authenticate.js'
 
 const errors = { 400: ErrorReply, 401: ErrorReply, 403: ErrorReply }
@@ -40,7 +41,7 @@ const users: FastifyPluginAsyncTypebox = async (app) => {
     onRequest: app.authenticateCaller,
     preHandler: app.requireScopes('users:write'),
     schema: {
-      summary: 'Set roles or disabled',
+      summary: 'Set roles, disabled or emailVerified',
       description: 'Disabling ends every session of the user at once. No change may leave the service without an enabled admin (409 last_admin).',
       tags: ['admin'],
       params: UserId,
@@ -61,6 +62,22 @@ const users: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     await app.admin.remove(actor(request), request.params.id)
     return reply.code(204).send(null)
+  })
+
+  app.post('/users/:id/password-reset', {
+    onRequest: app.authenticateCaller,
+    preHandler: app.requireScopes('users:write'),
+    schema: {
+      summary: 'Mail the user a password-reset link',
+      description: 'The link works once, for RESET_TOKEN_TTL; the password stays as it is until the user follows it.',
+      tags: ['admin'],
+      params: UserId,
+      response: { 202: Accepted, 404: ErrorReply, 503: ErrorReply, ...errors }
+    }
+  }, async (request, reply) => {
+    const { id, sessionId, ip, userAgent } = actor(request)
+    await app.recovery.sendReset(request.params.id, { actorId: id, sessionId, ip, userAgent })
+    return reply.code(202).send({ message: 'A reset link is on its way to the user' })
   })
 
   app.post('/users/:id/sessions/revoke', {

@@ -10,6 +10,8 @@ import me from './me.js'
 import logout from './logout.js'
 import password from './password.js'
 import sessions from './sessions.js'
+import passwordReset from './password-reset.js'
+import email from './email.js'
 
 const auth: FastifyPluginAsync = async (app) => {
   await app.register(register)
@@ -23,6 +25,8 @@ const auth: FastifyPluginAsync = async (app) => {
   await app.register(logout)
   await app.register(password)
   await app.register(sessions)
+  await app.register(passwordReset)
+  await app.register(email)
 }
 
 export default auth

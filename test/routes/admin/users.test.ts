@@ -1,4 +1,5 @@
 import t from 'tap'
+import { smtpServer } from '../../mail.js'
 import { bearer, Browser, build, decodeJwt, newUser, PASSWORD, refresh, register, signedIn, signedInAdmin, statusWith, token, type App } from '../../helper.js'
 
 const as = (app: App, accessToken: string | undefined, method: string, url: string, payload?: object) =>
@@ -15,6 +16,7 @@ t.test('every admin route: 401 without a token, 403 with a user token, works wit
     ['PATCH', `/admin/users/${target.id}`, { roles: ['user'] }, 200],
     ['POST', `/admin/users/${target.id}/sessions/revoke`, undefined, 200],
     ['GET', '/admin/audit', undefined, 200],
+    ['POST', `/admin/users/${target.id}/password-reset`, undefined, 202],
     ['DELETE', `/admin/users/${target.id}`, undefined, 204]
   ]
   for (const [method, url, payload, ok] of routes) {
@@ -54,7 +56,7 @@ t.test('GET /admin/users: pages with a cursor, filters by prefix, role and disab
   t.same((await get('disabled=true')).users.map((u: { username: string }) => u.username), ['page1', 'page4'])
   t.equal((await get('disabled=false&username=page')).users.length, 5)
   const first = (await get('limit=1')).users[0]
-  t.same(Object.keys(first).sort(), ['createdAt', 'disabled', 'email', 'id', 'roles', 'updatedAt', 'username'])
+  t.same(Object.keys(first).sort(), ['createdAt', 'disabled', 'email', 'emailVerified', 'id', 'roles', 'updatedAt', 'username'])
 
   for (const query of ['limit=0', 'limit=101', 'limit=ten', 'cursor=garbage', 'role=root', 'disabled=maybe', 'unknown=1']) {
     const res = await as(app, admin.tokens.access_token, 'GET', `/admin/users?${query}`)
@@ -208,4 +210,36 @@ t.test('roles may not be emptied; prefix filters take _ and % literally', async 
   t.same(await list('username=zz_'), ['zz_admin'])
   t.same(await list('username=%25'), [])
   t.same(await list('email=zz'), ['zz_admin', 'zzxadmin'])
+})
+
+t.test('an admin mails a user a reset link, and sees and sets emailVerified', async t => {
+  const smtp = await smtpServer(t)
+  const app = await build(t, { SMTP_URL: smtp.url, PUBLIC_URL: 'https://auth.example.test' })
+  const admin = await signedInAdmin(app)
+  const target = await register(app)
+  await smtp.mail(target.email)
+
+  const sent = await as(app, admin.tokens.access_token, 'POST', `/admin/users/${target.id}/password-reset`)
+  t.equal(sent.statusCode, 202)
+  const mail = await smtp.mail(target.email, 2)
+  t.equal(mail.subject, 'Reset your password')
+  t.equal((await app.inject({ method: 'POST', url: '/auth/password/reset', payload: { token: mail.link!.token, newPassword: 'chosen by the user' } })).statusCode, 204)
+  t.ok((await token(app, target.username, 'chosen by the user')).access_token, 'the user set the password; the admin never knew it')
+  const event = await app.store.prisma.auditEvent.findFirst({ where: { userId: target.id, type: 'password_reset_requested' } })
+  t.equal(event!.actorId, admin.user.id, 'the audit trail names the admin')
+
+  t.equal((await as(app, admin.tokens.access_token, 'POST', '/admin/users/00000000-0000-4000-8000-000000000000/password-reset')).statusCode, 404)
+  const other = await register(app)
+  await as(app, admin.tokens.access_token, 'PATCH', `/admin/users/${other.id}`, { disabled: true })
+  const disabled = await as(app, admin.tokens.access_token, 'POST', `/admin/users/${other.id}/password-reset`)
+  t.equal(disabled.statusCode, 400, 'no link for a disabled user: it would not work')
+
+  t.equal((await as(app, admin.tokens.access_token, 'GET', `/admin/users/${other.id}`)).json().user.emailVerified, false)
+  const set = await as(app, admin.tokens.access_token, 'PATCH', `/admin/users/${other.id}`, { emailVerified: true })
+  t.equal(set.statusCode, 200)
+  t.equal(set.json().emailVerified, true)
+  const page = await as(app, admin.tokens.access_token, 'GET', '/admin/users?limit=100')
+  t.equal(page.json().users.find((u: { id: string }) => u.id === other.id).emailVerified, true, 'the list shows it')
+  const audit = await app.store.prisma.auditEvent.findFirst({ where: { userId: other.id, type: 'email_verified_set' } })
+  t.same(JSON.parse(audit!.detail!), { emailVerified: true })
 })

@@ -9,7 +9,7 @@ t.test('a new user gets a 201 with the public fields only', async t => {
   const res = await post(app, { username: 'Alice_1.x-y', email: 'Alice@Example.COM', password: PASSWORD })
   t.equal(res.statusCode, 201)
   const body = res.json()
-  t.same(Object.keys(body).sort(), ['createdAt', 'email', 'id', 'roles', 'username'])
+  t.same(Object.keys(body).sort(), ['createdAt', 'email', 'emailVerified', 'id', 'roles', 'username'])
   t.match(body, { username: 'alice_1.x-y', email: 'alice@example.com', roles: ['user'] })
   t.match(body.id, /^[0-9a-f-]{36}$/)
   t.ok(Date.parse(body.createdAt) <= Date.now())
