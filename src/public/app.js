@@ -8,6 +8,9 @@ const MESSAGES = {
   username_taken: 'That username is already taken.',
   email_taken: 'An account with that email already exists.',
   wrong_password: 'Your current password is not right.',
+  invalid_mail_token: 'This link is invalid, already used or expired. Ask for a new one.',
+  email_not_verified: 'Confirm your email address first: follow the link in the mail we sent you.',
+  mail_not_configured: 'This service cannot send mail. Ask its operator.',
   unauthorized: 'You are signed out. Sign in again.',
   invalid_token: 'Your session has ended. Sign in again.',
   invalid_grant: 'Your session has ended. Sign in again.',
@@ -71,6 +74,7 @@ function say (text, isError = false) {
 function show (signedIn) {
   $('#signed-in').hidden = !signedIn
   $('#signed-out').hidden = signedIn
+  $('#reset').hidden = true
 }
 
 async function signedOut (text) {
@@ -93,11 +97,13 @@ async function loadAccount () {
   const fields = {
     username: me.user.username,
     email: me.user.email,
+    verified: me.user.emailVerified ? 'yes' : 'not yet',
     roles: me.user.roles.join(', '),
     scopes: me.scopes.join(' '),
     session: `${me.session.id} (until ${new Date(me.session.expiresAt).toLocaleString()})`
   }
   for (const [name, value] of Object.entries(fields)) $(`#me [data-field="${name}"]`).textContent = value
+  $('#resend').hidden = me.user.emailVerified
 
   const rows = sessions.map(session => {
     const row = document.createElement('tr')
@@ -179,6 +185,38 @@ $('#password').addEventListener('submit', (event) => {
   })
 })
 
+$('#forgot').addEventListener('submit', (event) => {
+  event.preventDefault()
+  run(async () => {
+    const { message } = await api('POST', '/auth/password/forgot', fields(event.target))
+    event.target.reset()
+    say(`${message}.`)
+  })
+})
+
+$('#resend-verification').addEventListener('submit', (event) => {
+  event.preventDefault()
+  run(async () => {
+    const { message } = await api('POST', '/auth/email/verify/resend', fields(event.target))
+    event.target.reset()
+    say(`${message}.`)
+  })
+})
+
+$('#email').addEventListener('submit', (event) => {
+  event.preventDefault()
+  run(async () => {
+    const { message } = await api('POST', '/auth/email', fields(event.target))
+    event.target.reset()
+    say(`${message}.`)
+  })
+})
+
+$('#resend').addEventListener('click', () => run(async () => {
+  const { message } = await api('POST', '/auth/email/verify/resend', { email: $('#me [data-field="email"]').textContent })
+  say(`${message}.`)
+}))
+
 $('#reload').addEventListener('click', () => run(loadAccount))
 
 $('#sign-out').addEventListener('click', () => run(async () => {
@@ -191,9 +229,52 @@ $('#sign-out-all').addEventListener('click', () => run(async () => {
   await signedOut('Signed out everywhere.')
 }))
 
+// A link from a mail carries its token in the fragment, which no server sees. It is read once and
+// taken out of the address bar, so that it stays in neither the history nor a bookmark.
+function linkToken () {
+  const match = /^#(reset-password|verify-email)=([A-Za-z0-9_-]+)$/.exec(location.hash)
+  if (match !== null) history.replaceState(null, '', location.pathname + location.search)
+  return match === null ? null : { kind: match[1], token: match[2] }
+}
+
+let resetToken = null
+
+$('#new-password').addEventListener('submit', (event) => {
+  event.preventDefault()
+  run(async () => {
+    await api('POST', '/auth/password/reset', { token: resetToken, ...fields(event.target) })
+    resetToken = null
+    event.target.reset()
+    await signedOut('Your password is set. Sign in with it.')
+  })
+})
+
+// A link pasted into the open page changes only its fragment: start again, as on a new page.
+window.addEventListener('hashchange', () => {
+  if (/^#(reset-password|verify-email)=/.test(location.hash)) location.reload()
+})
+
 run(async () => {
+  const link = linkToken()
   const { csrfToken: token, signedIn } = await api('GET', '/auth/csrf')
   csrfToken = token
+  if (link?.kind === 'reset-password') {
+    resetToken = link.token
+    $('#signed-in').hidden = true
+    $('#signed-out').hidden = true
+    $('#reset').hidden = false
+    return
+  }
+  if (link?.kind === 'verify-email') {
+    try {
+      const { email, changed } = await api('POST', '/auth/email/verify', { token: link.token })
+      say(changed ? `Your address is now ${email}.` : `${email} is confirmed. Thank you.`)
+    } catch (err) {
+      // Said, and the page goes on to show the account or the sign-in forms.
+      if (!(err instanceof ApiError)) throw err
+      say(err.message, true)
+    }
+  }
   if (signedIn) await loadAccount()
   else show(false)
 })
