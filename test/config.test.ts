@@ -118,3 +118,33 @@ t.test('PUBLIC_URL is an origin: normalised, refused with its credentials hidden
   t.notMatch(loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET, PUBLIC_URL: 'https://auth.example.com' }).warnings.join('\n'), /PUBLIC_URL/)
   t.notMatch(loadConfig({}).warnings.join('\n'), /PUBLIC_URL/, 'development does not')
 })
+
+t.test('mail: SMTP_URL is refused with its password hidden; production needs PUBLIC_URL for links, and warns without SMTP', async t => {
+  const production = { NODE_ENV: 'production', JWT_SECRET: SECRET }
+  for (const value of ['http://mail.example.com', 'smtp://mail example.com', 'smtp://user:hunter2-secret@[mail']) {
+    try {
+      loadConfig({ SMTP_URL: value })
+      t.fail(`${value} should have been refused`)
+    } catch (err) {
+      t.match((err as Error).message, /^SMTP_URL: /, value)
+      t.notMatch((err as Error).message, 'hunter2', 'the password in the URL is not shown')
+    }
+  }
+  t.equal(loadConfig({ SMTP_URL: 'smtps://user:pass@mail.example.com:465' }).SMTP_URL, 'smtps://user:pass@mail.example.com:465')
+  t.equal(loadConfig({ PORT: '4000' }).linkOrigin, 'http://localhost:4000', 'links outside production without PUBLIC_URL')
+  t.equal(loadConfig({ PUBLIC_URL: 'https://Auth.Example.com' }).linkOrigin, 'https://auth.example.com')
+
+  t.throws(() => loadConfig({ ...production, SMTP_URL: 'smtp://mail.example.com' }),
+    { name: 'ConfigError', message: /^SMTP_URL is set but PUBLIC_URL is not/ }, 'a link must never take its host from a request')
+  t.throws(() => loadConfig({ ...production, REQUIRE_EMAIL_VERIFICATION: 'true' }),
+    { name: 'ConfigError', message: /^REQUIRE_EMAIL_VERIFICATION=true needs SMTP_URL/ })
+  t.match(loadConfig(production).warnings.join('\n'), /^SMTP_URL is not set: password reset, address verification and change answer 503/m)
+  t.notMatch(loadConfig({ ...production, SMTP_URL: 'smtp://mail.example.com', PUBLIC_URL: 'https://auth.example.com' }).warnings.join('\n'), /SMTP_URL/)
+})
+
+t.test('MAIL_FROM is an address, or a name and an address', async t => {
+  for (const value of ['accounts@example.com', 'Example accounts <accounts@example.com>']) t.equal(loadConfig({ MAIL_FROM: value }).MAIL_FROM, value)
+  for (const value of ['accounts', 'Example <accounts>', '<a@b> trailing', 'two@at@example.com']) {
+    t.throws(() => loadConfig({ MAIL_FROM: value }), { name: 'ConfigError', message: /^MAIL_FROM: / }, value)
+  }
+})

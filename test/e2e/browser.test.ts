@@ -11,6 +11,7 @@ import t, { type Test } from 'tap'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { PASSWORD, tempDir, testEnv } from '../helper.js'
 import { listening, startServer } from '../process.js'
+import { smtpServer } from '../mail.js'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const ARTIFACTS = new URL('../../artifacts/e2e/', import.meta.url).pathname
@@ -189,4 +190,54 @@ t.test('a page from another origin cannot sign the user out or change the passwo
   await page.click('#sign-out')
   await saying(page, 'Signed out.')
   t.pass('and the open page can still sign out')
+})
+
+t.test('forgot password in Chromium: the mail, its link, a new password', { skip: missing }, async t => {
+  const smtp = await smtpServer(t)
+  // Links point at PUBLIC_URL, so the service needs its port before it starts.
+  const probe = createServer().listen(0, 'localhost')
+  await once(probe, 'listening')
+  const port = (probe.address() as { port: number }).port
+  await new Promise(resolve => probe.close(resolve))
+  const { base } = await service(t, { PORT: String(port), PUBLIC_URL: `http://localhost:${port}`, SMTP_URL: smtp.url })
+  const { context, page } = await chromiumPage(t)
+  await signUp(page, base, 'carol')
+  await page.click('#sign-out')
+  await saying(page, 'Signed out.')
+
+  await page.fill('#forgot [name=email]', 'carol@example.com')
+  await page.click('#forgot button')
+  await saying(page, 'If an account has this address, a mail is on its way.')
+  const mail = await smtp.mail('carol@example.com', 2)
+  t.equal(mail.subject, 'Reset your password')
+  t.equal(new URL(mail.link!.url).origin, base)
+
+  // Opened from the mail, in a new tab.
+  const tab = await context.newPage()
+  const requests: string[] = []
+  tab.on('request', request => { requests.push(request.url()) })
+  await tab.goto(mail.link!.url)
+  await tab.locator('#reset').waitFor()
+  t.equal(new URL(tab.url()).hash, '', 'the token is taken out of the address bar')
+  t.notOk(requests.some(url => url.includes(mail.link!.token)), 'and never was in a URL the browser requested')
+  await tab.fill('#new-password [name=newPassword]', 'carol chose a new one')
+  await tab.click('#new-password button')
+  await saying(tab, 'Your password is set. Sign in with it.')
+  t.ok(await tab.locator('#signed-out').isVisible())
+
+  await page.fill('#sign-in [name=username]', 'carol')
+  await page.fill('#sign-in [name=password]', PASSWORD)
+  await page.click('#sign-in button')
+  await saying(page, 'Wrong username or password.')
+  await page.fill('#sign-in [name=username]', 'carol')
+  await page.fill('#sign-in [name=password]', 'carol chose a new one')
+  await page.click('#sign-in button')
+  await saying(page, 'Signed in as carol.')
+
+  // The verification link from the sign-up, pasted into the open page.
+  const verification = await smtp.mail('carol@example.com', 1)
+  await page.goto(verification.link!.url)
+  await saying(page, 'carol@example.com is confirmed. Thank you.')
+  await page.waitForFunction(() => document.querySelector('#me [data-field="verified"]')?.textContent === 'yes')
+  t.pass('the page shows the address verified')
 })
