@@ -185,32 +185,17 @@ $('#password').addEventListener('submit', (event) => {
   })
 })
 
-$('#forgot').addEventListener('submit', (event) => {
-  event.preventDefault()
-  run(async () => {
-    const { message } = await api('POST', '/auth/password/forgot', fields(event.target))
-    event.target.reset()
-    say(`${message}.`)
+// The forms that ask for a mail: the answer says what happens next.
+for (const [form, path] of [['#forgot', '/auth/password/forgot'], ['#resend-verification', '/auth/email/verify/resend'], ['#email', '/auth/email']]) {
+  $(form).addEventListener('submit', (event) => {
+    event.preventDefault()
+    run(async () => {
+      const { message } = await api('POST', path, fields(event.target))
+      event.target.reset()
+      say(`${message}.`)
+    })
   })
-})
-
-$('#resend-verification').addEventListener('submit', (event) => {
-  event.preventDefault()
-  run(async () => {
-    const { message } = await api('POST', '/auth/email/verify/resend', fields(event.target))
-    event.target.reset()
-    say(`${message}.`)
-  })
-})
-
-$('#email').addEventListener('submit', (event) => {
-  event.preventDefault()
-  run(async () => {
-    const { message } = await api('POST', '/auth/email', fields(event.target))
-    event.target.reset()
-    say(`${message}.`)
-  })
-})
+}
 
 $('#resend').addEventListener('click', () => run(async () => {
   const { message } = await api('POST', '/auth/email/verify/resend', { email: $('#me [data-field="email"]').textContent })

@@ -63,19 +63,28 @@ t.test('an SMTP server that is down, then up: the mail arrives once', async t =>
   t.same(smtp.received.map(mail => mail.subject).sort(), ['Confirm your email address', 'Reset your password'], 'each once')
 })
 
-t.test('a mail whose link expired before the server took it is dropped', async t => {
-  const smtp = await smtpServer(t)
+/**
+ * An instance whose sender is stopped, to queue mail that no one sends, and a way to start
+ * others on its database that do.
+ */
+async function queueing (t: Parameters<typeof smtpServer>[0], smtp: { url: string }) {
   const dir = onPostgres ? undefined : tempDir(t)
   const on = dir === undefined ? {} : { dir }
-  // Queued while no one sends, and past their time when a sender starts.
   const first = await build(t, { SMTP_URL: smtp.url }, on)
   await first.mailer.stop()
+  const shared: Record<string, string> = onPostgres ? { DATABASE_URL: first.config.DATABASE_URL } : {}
+  return { first, sender: () => build(t, { SMTP_URL: smtp.url, ...shared }, on) }
+}
+
+t.test('a mail whose link expired before the server took it is dropped', async t => {
+  const smtp = await smtpServer(t)
+  // Queued while no one sends, and past their time when a sender starts.
+  const { first, sender } = await queueing(t, smtp)
   const user = await register(first)
   await first.mailer.enqueue(first.store, 'password_changed', { to: user.email, subject: 'Too late', text: 'x', html: 'x' }, new Date(Date.now() + 60_000))
   t.equal(await first.store.prisma.mailMessage.count(), 2)
   await first.store.prisma.mailMessage.updateMany({ data: { expiresAt: new Date(Date.now() - 1000) } })
-  const shared: Record<string, string> = onPostgres ? { DATABASE_URL: first.config.DATABASE_URL } : {}
-  await build(t, { SMTP_URL: smtp.url, ...shared }, on)
+  await sender()
   while (await first.store.prisma.mailMessage.count() > 0) await sleep(20)
   await sleep(300)
   t.equal(smtp.received.length, 0, 'nothing is sent: the link in it no longer works')
@@ -83,11 +92,9 @@ t.test('a mail whose link expired before the server took it is dropped', async t
 
 t.test('two instances on one database send each mail once', async t => {
   const smtp = await smtpServer(t)
-  const dir = onPostgres ? undefined : tempDir(t)
-  const on = dir === undefined ? {} : { dir }
-  // The mails are queued while no one sends, then two instances start at once.
-  const first = await build(t, { SMTP_URL: smtp.url }, on)
-  await first.mailer.stop()
+  // The mails are queued while no one sends (the resets as jobs: whose address is it?), then two
+  // instances start at once.
+  const { first, sender } = await queueing(t, smtp)
   const users = []
   for (let i = 0; i < 20; i++) {
     const user = await register(first)
@@ -95,8 +102,7 @@ t.test('two instances on one database send each mail once', async t => {
     users.push(user)
   }
   t.equal(await first.store.prisma.mailMessage.count(), 40, 'a verification and a reset for each')
-  const shared: Record<string, string> = onPostgres ? { DATABASE_URL: first.config.DATABASE_URL } : {}
-  await Promise.all([build(t, { SMTP_URL: smtp.url, ...shared }, on), build(t, { SMTP_URL: smtp.url, ...shared }, on)])
+  await Promise.all([sender(), sender()])
   await smtp.mail(undefined, 40, { timeoutMs: 30_000 })
   while (await first.store.prisma.mailMessage.count() > 0) await sleep(20)
   await sleep(500)
