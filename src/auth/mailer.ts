@@ -1,11 +1,12 @@
 // The outbox: a mail is written in the transaction of the change it tells of (a reset token, a
 // new address), and sent after the request has been answered, by whichever instance takes it
-// first. A job may wait there too: work a request must not do while the client waits (looking up
-// whose an address is, so that the answer's time cannot tell), done in a transaction of its own
-// that also removes it. The SMTP server down or refusing: the message waits and is tried again later, with
-// backoff, until its link has expired. A process that dies while sending leaves the message to be
-// taken again once its hold ends; the one thing SMTP cannot promise is that such a message
-// arrives only once (the server may have accepted it just before the crash).
+// first. The SMTP server down or refusing, the message waits and is tried again, with backoff,
+// until its link has expired. A process that dies while sending leaves the message to be taken
+// again once its hold ends; the one thing SMTP cannot promise is that such a message arrives only
+// once (the server may have accepted it just before the crash).
+// A job may wait there too: work a request must not do while the client waits (looking up whose
+// an address is, so that the answer's time cannot tell), done in a transaction of its own that
+// also removes it.
 import { randomUUID } from 'node:crypto'
 import type { OutboxMessage, Store, Transaction } from '../store/index.js'
 import type { Mail, MailKind } from './mail-templates.js'
