@@ -98,3 +98,12 @@ export async function smtpServer (t: Test, options: SmtpOptions = {}) {
 }
 
 export type SmtpServer = Awaited<ReturnType<typeof smtpServer>>
+
+/** Resolves once the app's outbox is empty: every mail sent, every job done (a 5 s limit). */
+export async function drained (app: { store: { prisma: { mailMessage: { count (): Promise<number> } } } }): Promise<void> {
+  const deadline = Date.now() + 5000
+  while (await app.store.prisma.mailMessage.count() > 0) {
+    if (Date.now() > deadline) throw new Error('the outbox did not drain within 5 s')
+    await new Promise(resolve => setTimeout(resolve, 10))
+  }
+}

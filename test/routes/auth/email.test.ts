@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import { bearer, Browser, build, PASSWORD, register, signedIn, token, type App } from '../../helper.js'
-import { smtpServer } from '../../mail.js'
+import { drained, smtpServer } from '../../mail.js'
 
 const PUBLIC_URL = 'https://auth.example.test'
 
@@ -64,6 +64,7 @@ t.test('resend: a new link for an unverified address, the same answer for any ot
   t.equal(second.subject, 'Confirm your email address')
   t.equal((await verify(app, (await smtp.mail(unverified.email, 1)).link!.token)).json().error, 'invalid_mail_token', 'the newer link replaces the first')
   t.equal((await verify(app, second.link!.token)).statusCode, 200)
+  await drained(app)
   t.equal(smtp.to(verified.email).length, 1, 'a verified address gets nothing more')
 })
 
