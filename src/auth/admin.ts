@@ -46,8 +46,8 @@ function decodeCursor (cursor: string): UserFilter['after'] {
   }
 }
 
-// The audit fields of an admin's action: the admin is the actor, in their own session.
-const auditedAs = ({ id, sessionId, ip, userAgent }: Actor) => ({ actorId: id, sessionId, ip, userAgent })
+/** The audit fields of an admin's action: the admin is the actor, in their own session. */
+export const auditedAs = ({ id, sessionId, ip, userAgent }: Actor) => ({ actorId: id, sessionId, ip, userAgent })
 
 export function createAdmin ({ store, revocation, now = () => Date.now() }: { store: Store, revocation: Revocation, now?: () => number }) {
   async function load (tx: Transaction, id: string): Promise<User> {

@@ -10,6 +10,7 @@ import { createSharedWindow, createSlidingWindow, type Slot } from './limits.js'
 import { passwordProblem } from './password-rules.js'
 import { templates } from './mail-templates.js'
 import type { Accounts, PasswordAttempt } from './accounts.js'
+import { auditedAs, type Actor } from './admin.js'
 import type { MailTokens } from './mail-tokens.js'
 import type { Passwords } from './passwords.js'
 import type { Revocation } from './revocation.js'
@@ -23,9 +24,6 @@ export interface RecoveryOptions {
   config: Pick<Config, 'RATE_LIMIT_MAIL'>
   now?: () => number
 }
-
-/** Who asks, for the audit trail: a client, and, for an admin's request, the admin. */
-export type Requester = Client & { actorId?: string, sessionId?: string | null }
 
 export function createRecovery ({ store, revocation, passwords, accounts, mailTokens, config, now = () => Date.now() }: RecoveryOptions) {
   // Mails per address, whoever asks: no one can flood an inbox through this service. Counted in
@@ -125,9 +123,8 @@ export function createRecovery ({ store, revocation, passwords, accounts, mailTo
         await tx.audit.record({ type: 'email_verified', userId: user.id, ...client })
         return { email: user.email, changed: false }
       }
+      // (Links sent to the old address stop working with it: redeem() checks the address.)
       if (await tx.users.changeEmail(user.id, used.email) === 'email_taken') throw new EmailTaken()
-      // Links sent to the old address concern it no longer.
-      await tx.mailTokens.discard(user.id, ['password_reset', 'verify_email'])
       await tx.audit.record({ type: 'email_changed', userId: user.id, ...client, detail: { from: user.email, to: used.email } })
       return { email: used.email, changed: true }
     }),
@@ -153,14 +150,14 @@ export function createRecovery ({ store, revocation, passwords, accounts, mailTo
     },
 
     /** An admin's request: a reset link to the user's address. Throws not_found, or invalid_request for a disabled user. */
-    async sendReset (userId: string, by: Requester): Promise<void> {
+    async sendReset (actor: Actor, userId: string): Promise<void> {
       mailTokens.requireMail()
       await store.transaction(async tx => {
         const user = await tx.users.get(userId)
         if (user === null) throw new NotFound('No such user')
         if (user.disabled) throw new InvalidRequest('The user is disabled: a reset link would not work; enable them first')
         await mailTokens.issue(tx, user, 'password_reset')
-        await tx.audit.record({ type: 'password_reset_requested', userId, ...by, detail: { sent: true } })
+        await tx.audit.record({ type: 'password_reset_requested', userId, ...auditedAs(actor), detail: { sent: true } })
       })
       mailTokens.sent()
     }

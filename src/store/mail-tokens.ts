@@ -4,6 +4,10 @@ import type { MailTokenPurpose, MailTokenRecord } from './records.js'
 
 const select = { userId: true, purpose: true, email: true, expiresAt: true } as const
 
+/** The token, if it is of one of these purposes, unused and unexpired at `now`. */
+const live = (hash: string, purposes: MailTokenPurpose[], now: Date) =>
+  ({ hash, purpose: { in: purposes }, usedAt: null, expiresAt: { gt: now } })
+
 export function createMailTokens (db: Db) {
   return {
     /** Stores a token; the user's unused tokens of the same purpose stop working (a newer link supersedes). */
@@ -14,21 +18,16 @@ export function createMailTokens (db: Db) {
 
     /** The token, if it is of one of these purposes, unused and unexpired at `now`; else null. */
     async find (hash: string, purposes: MailTokenPurpose[], now: Date): Promise<MailTokenRecord | null> {
-      const row = await db.mailToken.findFirst({ where: { hash, purpose: { in: purposes }, usedAt: null, expiresAt: { gt: now } }, select })
+      const row = await db.mailToken.findFirst({ where: live(hash, purposes, now), select })
       return row === null ? null : { ...row, purpose: row.purpose as MailTokenPurpose }
     },
 
     /** As find(), and uses the token up: a token is used once, whoever asks at the same time. */
     async use (hash: string, purposes: MailTokenPurpose[], now: Date): Promise<MailTokenRecord | null> {
-      const { count } = await db.mailToken.updateMany({ where: { hash, purpose: { in: purposes }, usedAt: null, expiresAt: { gt: now } }, data: { usedAt: now } })
+      const { count } = await db.mailToken.updateMany({ where: live(hash, purposes, now), data: { usedAt: now } })
       if (count === 0) return null
       const row = await db.mailToken.findUniqueOrThrow({ where: { hash }, select })
       return { ...row, purpose: row.purpose as MailTokenPurpose }
-    },
-
-    /** Deletes the user's unused tokens of these purposes. */
-    async discard (userId: string, purposes: MailTokenPurpose[]): Promise<void> {
-      await db.mailToken.deleteMany({ where: { userId, purpose: { in: purposes }, usedAt: null } })
     },
 
     /** Deletes the tokens expired before `before`; returns how many. */

@@ -75,8 +75,7 @@ const users: FastifyPluginAsyncTypebox = async (app) => {
       response: { 202: Accepted, 404: ErrorReply, 503: ErrorReply, ...errors }
     }
   }, async (request, reply) => {
-    const { id, sessionId, ip, userAgent } = actor(request)
-    await app.recovery.sendReset(request.params.id, { actorId: id, sessionId, ip, userAgent })
+    await app.recovery.sendReset(actor(request), request.params.id)
     return reply.code(202).send({ message: 'A reset link is on its way to the user' })
   })
 
