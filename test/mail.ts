@@ -36,6 +36,9 @@ export async function smtpServer (t: Test, options: SmtpOptions = {}) {
   const waiting: Array<() => void> = []
   let refuse = options.refuse
   let attempts = 0
+  // While holding, each recipient waits for release(): a server that has not answered yet.
+  let holding = false
+  const held: Array<() => void> = []
   const server = new SMTPServer({
     authOptional: true,
     // Plain SMTP on loopback: nodemailer would otherwise upgrade to the server's self-signed TLS.
@@ -43,6 +46,10 @@ export async function smtpServer (t: Test, options: SmtpOptions = {}) {
     logger: false,
     onRcptTo (_address, _session: SMTPServerSession, callback) {
       attempts++
+      if (holding) {
+        held.push(() => callback())
+        return
+      }
       if (refuse === undefined) return callback()
       const err = Object.assign(new Error(refuse >= 500 ? 'Mailbox unavailable' : 'Try again later'), { responseCode: refuse })
       callback(err)
@@ -74,6 +81,11 @@ export async function smtpServer (t: Test, options: SmtpOptions = {}) {
     /** How many recipients the server was offered, refused ones included. */
     attempts: () => attempts,
     refuse (code: number | undefined) { refuse = code },
+    hold () { holding = true },
+    release () {
+      holding = false
+      for (const answer of held.splice(0)) answer()
+    },
     close,
     /**
      * The `n`th message ever to arrive for `to` (any recipient when undefined), of `subject` if
