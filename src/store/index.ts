@@ -15,6 +15,8 @@ import { createSigningKeys } from './signing-keys.js'
 import { createClients } from './clients.js'
 import { createMailTokens } from './mail-tokens.js'
 import { createOutbox } from './outbox.js'
+import { createSecondFactors } from './second-factors.js'
+import { createChallenges } from './challenges.js'
 import { createReadCache, type Change, type ReadCache } from './read-cache.js'
 import { createSqlitePaths, type FastPaths } from './sqlite.js'
 import { createPostgresPaths } from './postgres.js'
@@ -84,7 +86,9 @@ export function modules (db: Db, touched: Touched) {
     signingKeys: createSigningKeys(db),
     clients: createClients(db),
     mailTokens: createMailTokens(db),
-    outbox: createOutbox(db)
+    outbox: createOutbox(db),
+    secondFactors: createSecondFactors(db),
+    challenges: createChallenges(db)
   }
 }
 
@@ -196,6 +200,8 @@ function assemble (engine: 'sqlite' | 'postgres', prisma: PrismaClient, fast: Fa
     signingKeys: portable.signingKeys,
     clients: portable.clients,
     mailTokens: portable.mailTokens,
+    secondFactors: portable.secondFactors,
+    challenges: portable.challenges,
     outbox: {
       ...portable.outbox,
       /**
@@ -285,6 +291,7 @@ async function serializable<T> (prisma: PrismaClient, cache: ReadCache, work: (t
 }
 
 export type Store = ReturnType<typeof createStore>
+export type { ChallengeKind, ChallengeRecord, PasskeyRecord, TotpRecord } from './records.js'
 export type { Client, ClientAuthMethod, DenyEntry, MailTokenPurpose, MailTokenRecord, OAuthClientRecord, OutboxMessage, Session, SessionSummary, SigningKeyRecord, User, UserSummary, AuditEntry, AuditRecord } from './records.js'
 export type { RotationFacts, RotationClaim } from './records.js'
 export type { PostgresOptions } from './postgres-database.js'

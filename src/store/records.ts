@@ -30,6 +30,8 @@ export interface Session {
   /** The absolute end: no refresh extends a session past it. */
   expiresAt: Date
   revokedAt: Date | null
+  /** How the user authenticated when it opened: RFC 8176 values, space-separated. */
+  amr: string
 }
 
 /**
@@ -166,4 +168,38 @@ export interface OutboxMessage {
   expiresAt: Date
   /** Tries so far, this one included. */
   attempts: number
+}
+
+/** A TOTP authenticator: its sealed secret, whether it is on, and the step of the last code used. */
+export interface TotpRecord {
+  sealed: string
+  /** Null while the enrolment waits for its first code. */
+  confirmedAt: Date | null
+  lastStep: number
+}
+
+/** A WebAuthn credential, as @simplewebauthn/server needs it to check an assertion. */
+export interface PasskeyRecord {
+  /** The credential id, base64url. */
+  id: string
+  userId: string
+  name: string
+  /** The COSE public key, base64url. */
+  publicKey: string
+  counter: number
+  transports: string[]
+  deviceType: 'singleDevice' | 'multiDevice' | string
+  backedUp: boolean
+  createdAt: Date
+  lastUsedAt: Date | null
+}
+
+/** What a two-step exchange waits for: a login's second factor, a passkey registration or sign-in. */
+export type ChallengeKind = 'login' | 'passkey_register' | 'passkey_login'
+
+export interface ChallengeRecord {
+  userId: string | null
+  data: Record<string, unknown>
+  failures: number
+  expiresAt: Date
 }

@@ -24,12 +24,15 @@ export function createSessions (db: Db) {
       select: { id: true, createdAt: true, lastUsedAt: true, expiresAt: true, userAgent: true, ip: true }
     })).map(row => ({ ...row, createdAt: row.createdAt.toISOString(), lastUsedAt: row.lastUsedAt.toISOString(), expiresAt: row.expiresAt.toISOString() })),
 
-    /** A new session with its first refresh token (only the token's hash is stored). */
-    open: (input: { userId: string, scope: string, client: Client, expiresAt: Date, refreshToken: { hash: string, expiresAt: Date } }): Promise<Session> =>
+    /** A new session with its first refresh token (only the token's hash is stored); `openedAt` is its auth_time. */
+    open: (input: { userId: string, scope: string, amr: string, openedAt: Date, client: Client, expiresAt: Date, refreshToken: { hash: string, expiresAt: Date } }): Promise<Session> =>
       db.session.create({
         data: {
           userId: input.userId,
           scope: input.scope,
+          amr: input.amr,
+          createdAt: input.openedAt,
+          lastUsedAt: input.openedAt,
           ip: input.client.ip,
           userAgent: input.client.userAgent,
           expiresAt: input.expiresAt,

@@ -10,7 +10,7 @@ function facts (overrides: { token?: Partial<RotationFacts['token']>, session?: 
   const at = new Date(NOW - 60_000)
   return {
     token: { id: 't1', sessionId: 's1', expiresAt: new Date(NOW + 3_600_000), usedAt: null, successor: null, ...overrides.token },
-    session: { id: 's1', userId: 'u1', scope: 'profile users:read', userAgent: null, ip: null, createdAt: at, lastUsedAt: at, expiresAt: new Date(NOW + 86_400_000), revokedAt: null, ...overrides.session },
+    session: { id: 's1', userId: 'u1', scope: 'profile users:read', userAgent: null, ip: null, createdAt: at, lastUsedAt: at, expiresAt: new Date(NOW + 86_400_000), revokedAt: null, amr: 'pwd', ...overrides.session },
     user: { id: 'u1', username: 'ann', email: 'ann@example.com', passwordHash: 'x', passwordVersion: 0, emailVerified: true, disabled: false, createdAt: at, updatedAt: at, roles: ['admin', 'user'], ...overrides.user }
   }
 }

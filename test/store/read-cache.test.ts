@@ -132,7 +132,7 @@ t.test('every method of the users and sessions modules is a read, or tells the c
     'users.setRoles': m => m.users.setRoles('u1', ['user']),
     'users.setDisabled': m => m.users.setDisabled('u1', true),
     'users.remove': m => m.users.remove('u1'),
-    'sessions.open': m => m.sessions.open({ userId: 'u1', scope: 'profile', client: { ip: null, userAgent: null }, expiresAt: new Date(), refreshToken: { hash: 'h', expiresAt: new Date() } }),
+    'sessions.open': m => m.sessions.open({ userId: 'u1', scope: 'profile', amr: 'pwd', openedAt: new Date(), client: { ip: null, userAgent: null }, expiresAt: new Date(), refreshToken: { hash: 'h', expiresAt: new Date() } }),
     'sessions.revoke': m => m.sessions.revoke(['s1'], new Date())
   }
   t.same(Object.keys(calls).sort(), [...writes.users.map(w => `users.${w}`), ...writes.sessions.map(w => `sessions.${w}`)].sort())
