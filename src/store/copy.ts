@@ -1,5 +1,6 @@
-// Copies a SQLite database into an empty PostgreSQL one, rows as they are: users and their roles,
-// sessions with their refresh tokens, the denylist and the audit trail. Ids, hashes and times are
+// Copies a SQLite database into an empty PostgreSQL one, rows as they are: users and their roles
+// and second factors, sessions with their refresh tokens, the denylist, the audit trail, keys,
+// clients, the mail outbox. Ids, hashes and times are
 // kept, so that every session, refresh token and access token goes on working (and every
 // revoked one stays refused) after the move: nobody is logged out.
 import Database from 'better-sqlite3'
@@ -8,8 +9,11 @@ import { migratePostgres } from './postgres-migrate.js'
 import { pendingMigrations } from './migrate.js'
 import { withoutPassword } from './engine.js'
 
-// In the order the foreign keys need.
-const TABLES = ['User', 'UserRole', 'Session', 'RefreshToken', 'DeniedToken', 'AuditEvent', 'KnownAddress', 'PasswordAttempt', 'SigningKey', 'OAuthClient', 'UsedAssertion'] as const
+// Every table, in the order the foreign keys need. A table of the source that is not here stops
+// the copy: nothing is left behind unnoticed (a user's second factor least of all).
+const TABLES = ['User', 'UserRole', 'Session', 'RefreshToken', 'DeniedToken', 'AuditEvent', 'KnownAddress', 'PasswordAttempt', 'SigningKey', 'OAuthClient', 'UsedAssertion',
+  'MailToken', 'MailMessage', 'TotpFactor', 'RecoveryCode', 'Passkey', 'Challenge'] as const
+const NOT_COPIED = new Set(['_prisma_migrations', 'sqlite_sequence'])
 // Tables whose key comes from a sequence, which must go on after the copied rows.
 const SEQUENCES = { DeniedToken: 'seq', AuditEvent: 'seq' } as const
 const BATCH = 500
@@ -34,6 +38,9 @@ export async function copySqliteToPostgres (from: string, to: string, log: (line
   const source = new Database(file, { readonly: true, fileMustExist: true })
   const target = new pg.Client({ connectionString: to })
   try {
+    const unknown = (source.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[])
+      .filter(name => !NOT_COPIED.has(name) && !(TABLES as readonly string[]).includes(name))
+    if (unknown.length > 0) throw new CopyError(`this version does not know how to copy ${unknown.join(', ')}`)
     await target.connect().catch((err: Error) => { throw new CopyError(`cannot connect to ${withoutPassword(to)}: ${err.message}`) })
     const applied = await migratePostgres(target)
     if (applied.length > 0) log(`migrated ${withoutPassword(to)}: ${applied.join(', ')}`)

@@ -6,7 +6,8 @@ import { promisify } from 'node:util'
 import t from 'tap'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
-import { bearer, build, onPostgres, refresh, register, statusWith, tempDir, testEnv, token, type App } from '../helper.js'
+import { bearer, build, enableTotp, formPost, nextCode, onPostgres, PASSWORD, refresh, register, statusWith, tempDir, testEnv, token, type App } from '../helper.js'
+import { MFA_OTP_GRANT } from '../../src/schemas/mfa.js'
 
 const only = { skip: onPostgres ? false : 'PostgreSQL only: npm run test:postgres' }
 const cli = new URL('../../dist/cli/db-copy.js', import.meta.url).pathname
@@ -25,7 +26,9 @@ async function counts (app: App) {
     sessions: await p.session.count(),
     refreshTokens: await p.refreshToken.count(),
     denied: await p.deniedToken.count(),
-    audit: await p.auditEvent.count()
+    audit: await p.auditEvent.count(),
+    totp: await p.totpFactor.count(),
+    recoveryCodes: await p.recoveryCode.count()
   }
 }
 
@@ -42,6 +45,8 @@ t.test('every row moves; sessions, refresh tokens and revocations carry over; a 
   const rotated = (await refresh(sqlite, first.refresh_token)).json()
   const bobs = await token(sqlite, bob.username)
   await sqlite.inject({ method: 'POST', url: '/auth/revoke', payload: { token: bobs.access_token } })
+  const carol = await register(sqlite)
+  const carolsTotp = await enableTotp(sqlite, (await token(sqlite, carol.username)).access_token)
   const before = await counts(sqlite)
   const lastAudit = (await sqlite.store.prisma.auditEvent.aggregate({ _max: { seq: true } }))._max.seq
   await sqlite.close()
@@ -52,7 +57,7 @@ t.test('every row moves; sessions, refresh tokens and revocations carry over; a 
   url.password = 'not-shown-anywhere'
   const copied = await copy(`file:${join(sqliteDir, 'auth.db')}`, url.toString())
   t.equal(copied.code, 0, copied.stderr)
-  t.match(copied.stdout, /^User: 2 rows$/m)
+  t.match(copied.stdout, /^User: 3 rows$/m)
   t.notMatch(copied.stdout + copied.stderr, /not-shown-anywhere/)
 
   const app = await build(t, { REFRESH_REUSE_GRACE: '0' }, { dir: pgDir })
@@ -63,6 +68,10 @@ t.test('every row moves; sessions, refresh tokens and revocations carry over; a 
   const next = await refresh(app, rotated.refresh_token)
   t.equal(next.statusCode, 200, 'the live refresh token rotates on PostgreSQL')
   t.equal((await refresh(app, first.refresh_token)).json().error, 'invalid_grant', 'a used one is still a reuse')
+  const pending = await formPost(app, '/auth/token', { username: carol.username, password: PASSWORD })
+  t.equal(pending.json().error, 'mfa_required', 'a second factor moves with its user')
+  const withCode = await formPost(app, '/auth/token', { grant_type: MFA_OTP_GRANT, mfa_token: pending.json().mfa_token, otp: nextCode(carolsTotp) })
+  t.equal(withCode.statusCode, 200, 'and its secret still opens')
 
   // The sequences go on past the copied rows.
   await token(app, bob.username)
