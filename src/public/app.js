@@ -10,6 +10,12 @@ const MESSAGES = {
   wrong_password: 'Your current password is not right.',
   invalid_mail_token: 'This link is invalid, already used or expired. Ask for a new one.',
   email_not_verified: 'Confirm your email address first: follow the link in the mail we sent you.',
+  invalid_code: 'That code is not right, or was already used.',
+  invalid_mfa_token: 'That took too long. Sign in again.',
+  totp_enabled: 'An authenticator app is already set up.',
+  totp_not_enabled: 'No authenticator app is set up.',
+  totp_not_started: 'Start the setup again.',
+  insufficient_user_authentication: 'This needs a sign-in with your second factor. Sign out and sign in again with it.',
   mail_not_configured: 'This service cannot send mail. Ask its operator.',
   unauthorized: 'You are signed out. Sign in again.',
   invalid_token: 'Your session has ended. Sign in again.',
@@ -75,10 +81,12 @@ function show (signedIn) {
   $('#signed-in').hidden = !signedIn
   $('#signed-out').hidden = signedIn
   $('#reset').hidden = true
+  $('#second-step').hidden = true
 }
 
 async function signedOut (text) {
   show(false)
+  $('#recovery-codes').hidden = true
   const { csrfToken: token } = await api('GET', '/auth/csrf')
   csrfToken = token
   if (text !== undefined) say(text)
@@ -93,7 +101,7 @@ function cell (row, text, className) {
 }
 
 async function loadAccount () {
-  const [me, { sessions }] = await Promise.all([api('GET', '/auth/me'), api('GET', '/auth/sessions')])
+  const [me, { sessions }, mfa] = await Promise.all([api('GET', '/auth/me'), api('GET', '/auth/sessions'), api('GET', '/auth/mfa')])
   const fields = {
     username: me.user.username,
     email: me.user.email,
@@ -104,6 +112,11 @@ async function loadAccount () {
   }
   for (const [name, value] of Object.entries(fields)) $(`#me [data-field="${name}"]`).textContent = value
   $('#resend').hidden = me.user.emailVerified
+  $('#mfa [data-field="mfa-status"]').textContent = mfa.totp
+    ? `On: an authenticator app, and ${mfa.recoveryCodes} recovery codes left.`
+    : 'Off: your password alone signs you in.'
+  $('#mfa-on').hidden = !mfa.totp
+  $('#mfa-off').hidden = mfa.totp
 
   const rows = sessions.map(session => {
     const row = document.createElement('tr')
@@ -148,19 +161,95 @@ function fields (form) {
   return Object.fromEntries(new FormData(form).entries())
 }
 
+// With a second factor on, the login waits for a code (the second-step form) before any session.
 async function signIn (username, password) {
   const session = await api('POST', '/auth/login', { username, password })
+  if (session.mfaRequired) {
+    show(false)
+    $('#signed-out').hidden = true
+    $('#second-step').hidden = false
+    $('#login-code input').focus()
+    return false
+  }
   csrfToken = session.csrfToken
   await loadAccount()
+  return true
 }
+
+$('#login-code').addEventListener('submit', (event) => {
+  event.preventDefault()
+  run(async () => {
+    try {
+      const session = await api('POST', '/auth/login/mfa', fields(event.target))
+      csrfToken = session.csrfToken
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 'invalid_mfa_token') await signedOut()
+      throw err
+    } finally {
+      event.target.reset()
+    }
+    await loadAccount()
+    say(`Signed in as ${$('#me [data-field="username"]').textContent}.`)
+  })
+})
+
+function showRecoveryCodes (codes) {
+  $('#recovery-list').replaceChildren(...codes.map(code => {
+    const item = document.createElement('li')
+    item.textContent = code
+    return item
+  }))
+  $('#recovery-codes').hidden = false
+}
+
+$('#totp-start').addEventListener('click', () => run(async () => {
+  const { secret, qrCode } = await api('POST', '/auth/mfa/totp')
+  $('#totp-qr').src = `data:image/svg+xml,${encodeURIComponent(qrCode)}`
+  $('#totp-secret').textContent = secret
+  $('#totp-confirm').hidden = false
+}))
+
+$('#totp-confirm').addEventListener('submit', (event) => {
+  event.preventDefault()
+  run(async () => {
+    const { recoveryCodes } = await api('POST', '/auth/mfa/totp/confirm', fields(event.target))
+    event.target.reset()
+    event.target.hidden = true
+    await loadAccount()
+    showRecoveryCodes(recoveryCodes)
+    say('Two-step sign-in is on.')
+  })
+})
+
+$('#recovery-renew').addEventListener('submit', (event) => {
+  event.preventDefault()
+  run(async () => {
+    const { recoveryCodes } = await api('POST', '/auth/mfa/recovery-codes', fields(event.target))
+    event.target.reset()
+    await loadAccount()
+    showRecoveryCodes(recoveryCodes)
+    say('New recovery codes: the old ones no longer work.')
+  })
+})
+
+$('#totp-off').addEventListener('submit', (event) => {
+  event.preventDefault()
+  run(async () => {
+    await api('DELETE', '/auth/mfa/totp', fields(event.target))
+    event.target.reset()
+    $('#recovery-codes').hidden = true
+    await loadAccount()
+    say('Two-step sign-in is off.')
+  })
+})
 
 $('#sign-in').addEventListener('submit', (event) => {
   event.preventDefault()
   run(async () => {
     const { username, password } = fields(event.target)
-    await signIn(username, password)
+    const done = await signIn(username, password)
     event.target.reset()
-    say(`Signed in as ${$('#me [data-field="username"]').textContent}.`)
+    if (done) say(`Signed in as ${$('#me [data-field="username"]').textContent}.`)
   })
 })
 
