@@ -26,6 +26,8 @@ import mailer from './plugins/app/mailer.js'
 import mailTokens from './plugins/app/mail-tokens.js'
 import accounts from './plugins/app/accounts.js'
 import recovery from './plugins/app/recovery.js'
+import secondFactors from './plugins/app/second-factors.js'
+import challenges from './plugins/app/challenges.js'
 import csrf from './plugins/app/csrf.js'
 import sessionCookies from './plugins/app/session-cookies.js'
 import revocation from './plugins/app/revocation.js'
@@ -84,6 +86,8 @@ export default async function app (fastify: FastifyInstance, { config }: { confi
   await fastify.register(mailTokens)
   await fastify.register(accounts)
   await fastify.register(recovery)
+  await fastify.register(secondFactors)
+  await fastify.register(challenges)
   await fastify.register(csrf)
   await fastify.register(sessionCookies)
   await fastify.register(signingKeys)

@@ -4,6 +4,7 @@ import { createPrivateKey, randomBytes, type JsonWebKey } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { SCOPE_DESCRIPTIONS, type Scope } from './roles.js'
 
 const Seconds = (fallback: number, description: string, minimum = 1) =>
   Type.Integer({ minimum, maximum: 10 * 365 * 24 * 3600, default: fallback, description })
@@ -73,6 +74,11 @@ export const ConfigSchema = Type.Object({
   RESET_TOKEN_TTL: Seconds(1800, 'How long a password-reset link works', 60),
   EMAIL_TOKEN_TTL: Seconds(24 * 3600, 'How long a link to verify or change an address works', 60),
   REQUIRE_EMAIL_VERIFICATION: Type.Boolean({ default: false, description: 'true: a login with an unverified address is refused (email_not_verified), after the password check' }),
+  MFA_REQUIRED_SCOPES: Type.String({
+    default: 'users:read users:write sessions:revoke clients:read clients:write',
+    pattern: '^[a-z:]+( +[a-z:]+)*$',
+    description: 'Scopes granted only to sessions opened with a second factor, space-separated; "none" for none'
+  }),
   RATE_LIMIT_MAIL: Type.Integer({ minimum: 1, default: 5, description: 'Mails with a link (reset, verification, change) per address per hour' }),
   RATE_LIMIT_MAIL_REQUEST: Type.Integer({ minimum: 1, default: 20, description: 'Requests for such mails per client IP per hour' }),
   RATE_LIMIT_REGISTER: Type.Integer({ minimum: 1, default: 20, description: 'Registrations per client IP per hour' }),
@@ -90,6 +96,8 @@ export type Config = Static<typeof ConfigSchema> & {
   publicOrigin: string | undefined
   /** The origin of the links in mails: PUBLIC_URL's; unset (outside production), http://localhost:PORT. */
   linkOrigin: string
+  /** MFA_REQUIRED_SCOPES as a list. */
+  mfaRequiredScopes: Scope[]
   /** CORS_ORIGINS as a list of normalised origins. */
   corsOrigins: string[]
   /** TRUST_PROXY in the form Fastify's trustProxy option takes. */
@@ -203,8 +211,20 @@ export function loadConfig (env: Env = process.env): Config {
   }
   if (config.SMTP_URL !== '') originOf('SMTP_URL', config.SMTP_URL)
   const linkOrigin = publicOrigin ?? `http://localhost:${config.PORT}`
+  const mfaRequiredScopes = mfaScopes(config.MFA_REQUIRED_SCOPES)
 
-  return { ...config, JWT_SECRET: secret, publicOrigin, linkOrigin, corsOrigins, trustProxy, keysFile, warnings }
+  return { ...config, JWT_SECRET: secret, publicOrigin, linkOrigin, mfaRequiredScopes, corsOrigins, trustProxy, keysFile, warnings }
+}
+
+function mfaScopes (value: string): Scope[] {
+  if (value === 'none') return []
+  const scopes = [...new Set(value.split(' ').filter(s => s !== ''))]
+  for (const scope of scopes) {
+    if (!(scope in SCOPE_DESCRIPTIONS)) throw new ConfigError(`MFA_REQUIRED_SCOPES: ${JSON.stringify(scope)} is not a scope (${Object.keys(SCOPE_DESCRIPTIONS).join(', ')}), nor "none"`)
+    // Enrolling a second factor needs a session, and that session would have no scope.
+    if (scope === 'profile') throw new ConfigError('MFA_REQUIRED_SCOPES: profile cannot need a second factor: a user without one could not sign in to add one')
+  }
+  return scopes as Scope[]
 }
 
 /** Loads `.env` from the working directory into the environment, if there is one. */

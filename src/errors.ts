@@ -48,6 +48,18 @@ export const InvalidMailToken = answer(400, 'invalid_mail_token', 'This link is 
 export const EmailNotVerified = answer(403, 'email_not_verified', 'Confirm your email address first; the link is in the mail we sent')
 export const MailNotConfigured = answer(503, 'mail_not_configured', 'This service cannot send mail; ask its operator')
 
+// Second factors.
+export const InvalidCode = answer(400, 'invalid_code', 'The code is wrong, expired or already used')
+export const InvalidMfaToken = answer(400, 'invalid_mfa_token', 'This sign-in expired or was already completed; sign in again')
+export const TotpEnabled = answer(409, 'totp_enabled', 'An authenticator app is already set up; turn it off first')
+export const TotpNotEnabled = answer(409, 'totp_not_enabled', 'No authenticator app is set up')
+/**
+ * 401 for a valid token whose session was opened without the second factor that one of the
+ * route's scopes needs (RFC 9470): sign in again with it. The error handler adds the challenge.
+ */
+export const InsufficientUserAuthentication = answer(401, 'insufficient_user_authentication', 'This needs a session opened with a second factor; sign in again with it')
+export const TotpNotStarted = answer(409, 'totp_not_started', 'Start the setup first (POST /auth/mfa/totp)')
+
 export const Overloaded = answer(503, 'overloaded', 'The service is busy; retry shortly')
 
 export const LastAdmin = answer(409, 'last_admin', 'This would leave no enabled admin')

@@ -11,6 +11,8 @@ import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { migrate } from '../src/store/migrate.js'
 import { onPostgres, postgresDatabase } from './postgres.js'
+import { totpCode, totpStep } from '../src/auth/totp.js'
+import { MFA_OTP_GRANT } from '../src/schemas/mfa.js'
 
 export { engine, onPostgres } from './postgres.js'
 
@@ -171,19 +173,65 @@ export class Browser {
     return res
   }
 
-  async login (username: string, password = PASSWORD) {
+  /** The login form; with `totp`, its second step too. */
+  async login (username: string, password = PASSWORD, totp?: Totp) {
     await this.request('GET', '/auth/csrf')
-    const res = await this.request('POST', '/auth/login', { payload: { username, password } })
-    if (res.statusCode !== 200) throw new Error(`login failed: ${res.statusCode} ${res.body}`)
+    let res = await this.request('POST', '/auth/login', { payload: { username, password } })
+    if (totp !== undefined && res.statusCode === 200 && res.json().mfaRequired === true) {
+      res = await this.request('POST', '/auth/login/mfa', { payload: { code: nextCode(totp) } })
+    }
+    if (res.statusCode !== 200 || res.json().mfaRequired === true) throw new Error(`login failed: ${res.statusCode} ${res.body}`)
     return res
   }
 }
 
-/** A registered user made admin, signed in through the token endpoint. */
+/** A user's authenticator app, as a test holds it: its secret, its recovery codes left, the last step used. */
+export interface Totp { secret: string, recoveryCodes: string[], lastStep: number }
+
+/** Sets up and confirms an authenticator app for the holder of `accessToken`. */
+export async function enableTotp (app: App, accessToken: string): Promise<Totp> {
+  const setup = await app.inject({ method: 'POST', url: '/auth/mfa/totp', headers: bearer(accessToken) })
+  if (setup.statusCode !== 200) throw new Error(`totp setup failed: ${setup.statusCode} ${setup.body}`)
+  const { secret } = setup.json() as { secret: string }
+  const step = totpStep(Date.now())
+  const confirmed = await app.inject({ method: 'POST', url: '/auth/mfa/totp/confirm', headers: bearer(accessToken), payload: { code: totpCode(secret, step) } })
+  if (confirmed.statusCode !== 200) throw new Error(`totp confirm failed: ${confirmed.statusCode} ${confirmed.body}`)
+  return { secret, recoveryCodes: confirmed.json().recoveryCodes, lastStep: step }
+}
+
+/**
+ * A code the service will take once: the app's next unused step while it is within the step of
+ * drift allowed, else a recovery code.
+ */
+export function nextCode (totp: Totp): string {
+  const step = Math.max(totp.lastStep + 1, totpStep(Date.now()) - 1)
+  if (step <= totpStep(Date.now()) + 1) {
+    totp.lastStep = step
+    return totpCode(totp.secret, step)
+  }
+  const code = totp.recoveryCodes.shift()
+  if (code === undefined) throw new Error('no code left')
+  return code
+}
+
+/** The password grant, then the mfa-otp grant with the next code: a client's whole login. */
+export async function tokenWithCode (app: App, username: string, totp: Totp, extra: Record<string, string> = {}) {
+  const first = await formPost(app, '/auth/token', { username, password: PASSWORD, ...extra })
+  if (first.statusCode !== 403) throw new Error(`expected mfa_required: ${first.statusCode} ${first.body}`)
+  const res = await formPost(app, '/auth/token', { grant_type: MFA_OTP_GRANT, mfa_token: first.json().mfa_token, otp: nextCode(totp) })
+  if (res.statusCode !== 200) throw new Error(`mfa-otp failed: ${res.statusCode} ${res.body}`)
+  return res.json() as Tokens
+}
+
+/**
+ * A registered user made admin, with an authenticator app, signed in through the token
+ * endpoint with a code: the admin scopes need a second factor (MFA_REQUIRED_SCOPES).
+ */
 export async function signedInAdmin (app: App, user = newUser()) {
   const registered = await register(app, user)
   await app.store.prisma.userRole.create({ data: { userId: registered.id, role: 'admin' } })
-  return { user: registered, tokens: await token(app, registered.username) as Tokens }
+  const totp = await enableTotp(app, (await token(app, registered.username)).access_token)
+  return { user: registered, totp, tokens: await tokenWithCode(app, registered.username, totp) }
 }
 
 /** A machine client registered through the domain (as the CLI does); its id and, for a secret-based one, its secret. */

@@ -18,6 +18,9 @@ export interface Introspected {
   iss?: string
   jti?: string
   sid?: string
+  /** How the user authenticated (RFC 8176) and when (seconds): a user's tokens only. */
+  amr?: string[]
+  auth_time?: number
 }
 
 /** What a verified access token says (plugins/app/authenticate.ts verifies it). */
@@ -31,7 +34,7 @@ export interface IntrospectionOptions {
   /** Whether a client exists and is enabled. */
   liveClient (id: string): Promise<boolean>
   /** The user and session of a user's token, or null unless both are still good (sessions.signedIn). */
-  signedIn (userId: string, sessionId: string): Promise<{ user: { username: string } } | null>
+  signedIn (userId: string, sessionId: string): Promise<{ user: { username: string }, session: { amr: string, createdAt: Date } } | null>
   issuer: string
   audience: string
   now?: () => number
@@ -53,7 +56,9 @@ export function createIntrospection ({ store, verifyAccessToken, liveClient, sig
     // The denylist has refused the tokens of a disabled or deleted user's sessions already;
     // the user and session are read as /auth/me reads them (the read cache), which has the last word.
     const found = await signedIn(caller.id, caller.sessionId)
-    return found === null ? INACTIVE : { ...common, username: found.user.username, sid: caller.sessionId }
+    return found === null
+      ? INACTIVE
+      : { ...common, username: found.user.username, sid: caller.sessionId, amr: found.session.amr.split(' '), auth_time: seconds(found.session.createdAt) }
   }
 
   async function refreshToken (token: string): Promise<Introspected> {
@@ -71,7 +76,9 @@ export function createIntrospection ({ store, verifyAccessToken, liveClient, sig
       iat: seconds(found.createdAt),
       sub: found.user.id,
       iss: issuer,
-      sid: found.session.id
+      sid: found.session.id,
+      amr: found.session.amr.split(' '),
+      auth_time: seconds(found.session.createdAt)
     }
   }
 

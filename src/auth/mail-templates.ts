@@ -9,7 +9,7 @@ export interface Mail {
 }
 
 /** The kinds of mail, as the outbox and the log name them. */
-export type MailKind = 'password_reset' | 'password_changed' | 'verify_email' | 'change_email' | 'email_change_requested'
+export type MailKind = 'password_reset' | 'password_changed' | 'verify_email' | 'change_email' | 'email_change_requested' | 'second_factor_changed'
 
 const escape = (text: string) => text.replace(/[&<>"']/g, c => `&#${c.charCodeAt(0)};`)
 
@@ -52,5 +52,11 @@ export const templates = {
   email_change_requested: (to: string, username: string, newEmail: string) => compose(to, 'A new email address was requested for your account', username, [
     `Someone signed in to your account asked to change its address to ${newEmail}. The change happens only when that address confirms it.`,
     'If it was not you, change your password now: whoever did this knows it.'
+  ]),
+
+  /** `change` says what happened, as a sentence: "An authenticator app was turned off." */
+  second_factor_changed: (to: string, username: string, change: string, at: Date) => compose(to, 'The sign-in of your account changed', username, [
+    `${change} (${at.toISOString()})`,
+    'If you did not do this, reset your password at once and tell your administrator.'
   ])
 } satisfies Record<MailKind, (...args: never[]) => Mail>

@@ -2,15 +2,17 @@
 // refresh token, ending it (logout, revocation) and reading it, with one set of rules for every
 // route, and each change recorded in the audit trail in the transaction that makes it.
 import { randomUUID } from 'node:crypto'
-import { EmailNotVerified, InvalidGrant, InvalidScope, RateLimited } from '../errors.js'
+import { EmailNotVerified, InvalidCode, InvalidGrant, InvalidMfaToken, InvalidScope, RateLimited } from '../errors.js'
 import type { Config } from '../config.js'
 import { grantedScopes, narrowScopes, type Scope } from '../roles.js'
-import type { AuditEntry, Client, DenyEntry, RotationClaim, Session, SessionSelection, SessionSummary, Store, User } from '../store/index.js'
+import type { AuditEntry, Client, DenyEntry, RotationClaim, Session, SessionSelection, SessionSummary, Store, Transaction, User } from '../store/index.js'
 import { createTokenBucket } from './limits.js'
 import { hashRefreshToken, newRefreshToken, openSuccessor, sealSuccessor } from './refresh-token.js'
 import { decideRotation, type RotationDecision } from './rotation.js'
 import type { Accounts, PasswordAttempt } from './accounts.js'
 import type { Revocation } from './revocation.js'
+import type { SecondFactors } from './second-factors.js'
+import type { Challenges } from './challenges.js'
 
 export interface IssuedTokens {
   user: User
@@ -24,8 +26,31 @@ export interface IssuedTokens {
   scope: string
 }
 
-/** The claims of an access token this service issues. */
-export interface AccessClaims { sub: string, sid: string, jti: string, scope: string, iat: number }
+/**
+ * The claims of an access token this service issues: `amr`, how the user authenticated (RFC
+ * 8176), and `auth_time`, when (seconds), are those of the session.
+ */
+export interface AccessClaims { sub: string, sid: string, jti: string, scope: string, iat: number, amr: string[], auth_time: number }
+
+/** A password login that waits for its second factor, by the handle the client gives back. */
+export interface PendingLogin {
+  mfaToken: string
+  /** What the second step takes. */
+  methods: string[]
+  /** Seconds the handle works. */
+  expiresIn: number
+}
+
+/** How a login went, as RFC 8176 names it: a password, and a one-time code (TOTP or recovery code). */
+export const AMR_PASSWORD = ['pwd']
+export const AMR_PASSWORD_AND_CODE = ['pwd', 'otp', 'mfa']
+
+/** Whether a session so opened had a second factor. */
+export const withSecondFactor = (amr: readonly string[]): boolean => amr.includes('mfa')
+
+// The second step must come soon, and may fail a few times before the login starts over.
+const MFA_TOKEN_TTL = 300
+const MFA_MAX_FAILURES = 5
 
 /** The signed-in user of an access token, as far as ending things goes. */
 export interface TokenHolder { id: string, sessionId: string, tokenId: string, expiresAt: number }
@@ -34,17 +59,20 @@ export interface SessionsOptions {
   store: Store
   accounts: Accounts
   revocation: Revocation
+  secondFactors: Pick<SecondFactors, 'required' | 'check'>
+  challenges: Challenges
   /** Signs an access token; `expiresIn` (seconds) when shorter than the configured TTL. */
   sign (claims: AccessClaims, options?: { expiresIn: number }): string
   /** The claims of an access token this service signed and that has not expired, or throws. */
   verify (token: string): AccessClaims & { exp: number }
-  config: Pick<Config, 'ACCESS_TOKEN_TTL' | 'REFRESH_TOKEN_TTL' | 'SESSION_TTL' | 'REFRESH_REUSE_GRACE' | 'RATE_LIMIT_REFRESH' | 'REQUIRE_EMAIL_VERIFICATION'>
+  config: Pick<Config, 'ACCESS_TOKEN_TTL' | 'REFRESH_TOKEN_TTL' | 'SESSION_TTL' | 'REFRESH_REUSE_GRACE' | 'RATE_LIMIT_REFRESH' | 'REQUIRE_EMAIL_VERIFICATION' | 'mfaRequiredScopes'>
   log: { warn (details: object, message: string): void }
   now?: () => number
 }
 
-export function createSessions ({ store, accounts, revocation, sign, verify, config, log, now = () => Date.now() }: SessionsOptions) {
+export function createSessions ({ store, accounts, revocation, secondFactors, challenges, sign, verify, config, log, now = () => Date.now() }: SessionsOptions) {
   const ttl = config.ACCESS_TOKEN_TTL
+  const needSecondFactor = new Set<Scope>(config.mfaRequiredScopes)
   // Each rotation leaves a row, kept as long as reuse detection needs it (the token's own life):
   // one signed-in client must not grow the database without bound.
   const rotations = createTokenBucket({ limit: config.RATE_LIMIT_REFRESH, windowMs: 60_000 })
@@ -59,7 +87,7 @@ export function createSessions ({ store, accounts, revocation, sign, verify, con
     // After a role was removed, tokens of this session issued before that instant are refused
     // (sid_before); one issued in that same second must not look older than it is.
     const iat = Math.max(Math.floor(at / 1000), revocation.issuableFrom(session.id))
-    const claims = { sub: user.id, sid: session.id, jti: randomUUID(), scope, iat }
+    const claims = { sub: user.id, sid: session.id, jti: randomUUID(), scope, iat, amr: session.amr.split(' '), auth_time: Math.floor(session.createdAt.getTime() / 1000) }
     // No access token outlives its session.
     const left = Math.floor(session.expiresAt.getTime() / 1000) - iat
     const accessToken = left < ttl ? sign(claims, { expiresIn: left }) : sign(claims)
@@ -67,30 +95,45 @@ export function createSessions ({ store, accounts, revocation, sign, verify, con
     return { user, session, accessToken, expiresIn: Math.min(left, ttl), refreshToken, refreshExpiresIn, scope }
   }
 
-  // Opens the session in one transaction with a fresh read of the user: a disable, a role
+  // A session for `user`, who authenticated by `amr`: the scopes asked for among those the roles
+  // grant, less those that need a second factor when there was none. Audited with it.
+  async function start (tx: Transaction, user: User, amr: string[], requested: string[] | undefined, client: Client, via: string): Promise<IssuedTokens | 'invalid_scope'> {
+    const granted = grantedScopes(user.roles)
+    const scopes = narrowScopes(withSecondFactor(amr) ? granted : granted.filter(s => !needSecondFactor.has(s)), requested)
+    if (scopes === undefined || scopes.length === 0) return 'invalid_scope'
+    const at = now()
+    const refreshToken = newRefreshToken()
+    const session = await tx.sessions.open({
+      userId: user.id,
+      scope: scopes.join(' '),
+      amr: amr.join(' '),
+      openedAt: new Date(at),
+      client,
+      expiresAt: new Date(at + config.SESSION_TTL * 1000),
+      refreshToken: { hash: hashRefreshToken(refreshToken), expiresAt: new Date(at + Math.min(config.REFRESH_TOKEN_TTL, config.SESSION_TTL) * 1000) }
+    })
+    const issued = issue(user, session, scopes, refreshToken)
+    await tx.audit.record({ type: 'login_succeeded', userId: user.id, sessionId: session.id, ...client, detail: { via, scope: issued.scope, amr } })
+    return issued
+  }
+
+  // After a right password, in one transaction with a fresh read of the user: a disable, a role
   // change or a password change that commits meanwhile is either seen here or sees (and ends)
   // this session. The password was checked against the version read before bcrypt ran: if it
-  // changed since, that check no longer counts. The audit event is written with it.
+  // changed since, that check no longer counts. A user with a second factor gets a pending
+  // login instead of a session.
   async function open (userId: string, password: { version: number, rehash: string | undefined }, requested: string[] | undefined, client: Client, via: string) {
-    return await store.transaction(async (tx): Promise<IssuedTokens | 'refused' | 'invalid_scope' | 'email_not_verified'> => {
+    return await store.transaction(async (tx): Promise<IssuedTokens | PendingLogin | 'refused' | 'invalid_scope' | 'email_not_verified'> => {
       const user = await tx.users.get(userId)
       if (user === null || user.disabled || user.passwordVersion !== password.version) return 'refused'
       if (config.REQUIRE_EMAIL_VERIFICATION && !user.emailVerified) return 'email_not_verified'
-      const scopes = narrowScopes(grantedScopes(user.roles), requested)
-      if (scopes === undefined || scopes.length === 0) return 'invalid_scope'
-      const at = now()
-      const refreshToken = newRefreshToken()
-      const session = await tx.sessions.open({
-        userId: user.id,
-        scope: scopes.join(' '),
-        client,
-        expiresAt: new Date(at + config.SESSION_TTL * 1000),
-        refreshToken: { hash: hashRefreshToken(refreshToken), expiresAt: new Date(at + Math.min(config.REFRESH_TOKEN_TTL, config.SESSION_TTL) * 1000) }
-      })
       if (password.rehash !== undefined) await tx.users.setPasswordHash(user.id, password.rehash)
-      const issued = issue(user, session, scopes, refreshToken)
-      await tx.audit.record({ type: 'login_succeeded', userId: user.id, sessionId: session.id, ...client, detail: { via, scope: issued.scope } })
-      return issued
+      if (!await secondFactors.required(tx, user.id)) return await start(tx, user, AMR_PASSWORD, requested, client, via)
+      // What no second factor would make grantable is refused now, not after it.
+      if ((narrowScopes(grantedScopes(user.roles), requested)?.length ?? 0) === 0) return 'invalid_scope'
+      const mfaToken = await challenges.open(tx, 'login', user.id, { passwordVersion: user.passwordVersion, requested: requested ?? null }, MFA_TOKEN_TTL)
+      await tx.audit.record({ type: 'login_mfa_required', userId, ...client, detail: { via } })
+      return { mfaToken, methods: ['totp', 'recovery_code'], expiresIn: MFA_TOKEN_TTL }
     })
   }
 
@@ -134,12 +177,13 @@ export function createSessions ({ store, accounts, revocation, sign, verify, con
   return {
     /**
      * Checks a username (or email) and password, then opens a session with the scopes asked for
-     * among those the user's roles grant. Null when the credentials are wrong, whichever part;
+     * among those the user's roles grant (less MFA_REQUIRED_SCOPES), or, for a user with a
+     * second factor, a pending login. Null when the credentials are wrong, whichever part;
      * throws invalid_scope when nothing asked for can be granted, and email_not_verified (with
      * REQUIRE_EMAIL_VERIFICATION, and only after a right password) for an unconfirmed address.
      * All are audited.
      */
-    async login (login: string, password: string, requested: string[] | undefined, client: Client & { via: 'api' | 'browser' }, attempt: PasswordAttempt): Promise<IssuedTokens | null> {
+    async login (login: string, password: string, requested: string[] | undefined, client: Client & { via: 'api' | 'browser' }, attempt: PasswordAttempt): Promise<IssuedTokens | PendingLogin | null> {
       const { via, ...where } = client
       const checked = await accounts.checkCredentials(login, password, attempt)
       const issued = checked.userId === null
@@ -150,6 +194,47 @@ export function createSessions ({ store, accounts, revocation, sign, verify, con
       if (issued === 'invalid_scope') throw new InvalidScope('None of the requested scopes can be granted')
       if (issued === 'email_not_verified') throw new EmailNotVerified()
       return null
+    },
+
+    /**
+     * The second step of a pending login: a TOTP code or a recovery code, used up if right. A
+     * wrong one takes a slot of the account's password limit and counts against the handle,
+     * which the fifth uses up. Throws invalid_mfa_token (unknown, used, expired, or the user
+     * changed meanwhile), invalid_code, rate_limited.
+     */
+    async secondFactor (mfaToken: string, code: string, client: Client & { via: 'api' | 'browser' }, attempt: PasswordAttempt): Promise<IssuedTokens> {
+      const { via, ...where } = client
+      const pending = await challenges.find(mfaToken, 'login')
+      if (pending === null || pending.userId === null) throw new InvalidMfaToken()
+      const userId = pending.userId
+      const { passwordVersion, requested } = pending.data as { passwordVersion: number, requested: string[] | null }
+      const slot = await attempt.take(userId, '')
+      let wrong = false
+      let opened: IssuedTokens | 'refused' | 'invalid_scope' | 'wrong'
+      try {
+        opened = await store.transaction(async tx => {
+          const kind = await secondFactors.check(tx, userId, code)
+          if (kind === undefined) return 'wrong'
+          // Used meanwhile by a request with another right code: that one's code use is undone.
+          if (!await challenges.use(tx, mfaToken, 'login')) throw new InvalidMfaToken()
+          const user = await tx.users.get(userId)
+          if (user === null || user.disabled || user.passwordVersion !== passwordVersion) return 'refused'
+          if (kind === 'recovery_code') await tx.audit.record({ type: 'mfa_recovery_code_used', userId, ...where, detail: { via } })
+          return await start(tx, user, AMR_PASSWORD_AND_CODE, requested ?? undefined, where, via)
+        })
+        wrong = opened === 'wrong'
+      } finally {
+        if (!wrong) await slot.release()
+      }
+      if (typeof opened !== 'string') return opened
+      if (opened === 'wrong') {
+        await challenges.fail(mfaToken, MFA_MAX_FAILURES)
+        await store.audit.record({ type: 'mfa_failed', userId, ...where, detail: { via } })
+        throw new InvalidCode()
+      }
+      await store.audit.record({ type: 'login_failed', userId, ...where, detail: { via, reason: opened } })
+      if (opened === 'invalid_scope') throw new InvalidScope('None of the requested scopes can be granted')
+      throw new InvalidMfaToken()
     },
 
     /** The id of the live session a refresh token belongs to, without using the token. */

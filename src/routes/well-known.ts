@@ -5,6 +5,7 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { SCOPE_DESCRIPTIONS } from '../roles.js'
+import { MFA_OTP_GRANT } from '../schemas/mfa.js'
 import { CLIENT_AUTH_METHODS } from '../auth/clients.js'
 import { ASSERTION_ALGS } from '../auth/client-assertion.js'
 
@@ -78,7 +79,7 @@ const wellKnown: FastifyPluginAsyncTypebox = async (app) => {
       jwks_uri: `${origin}/.well-known/jwks.json`,
       revocation_endpoint: `${origin}/auth/revoke`,
       introspection_endpoint: `${origin}/auth/introspect`,
-      grant_types_supported: ['password', 'refresh_token', 'client_credentials'],
+      grant_types_supported: ['password', 'refresh_token', 'client_credentials', MFA_OTP_GRANT],
       // No authorization endpoint: no response type.
       response_types_supported: [],
       // none: the password and refresh grants' public clients; the others: machine clients.

@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import { ROLE_SCOPES } from '../roles.js'
 import { PublicUser, toPublicUser } from './user.js'
 import { iso } from './common.js'
+import { MfaStatus } from './mfa.js'
 import { SessionView } from './session.js'
 import { AUDIT_TYPES, AuditEventView } from './audit.js'
 
@@ -36,7 +37,12 @@ export const UserPage = Type.Object({
   nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'null on the last page' })
 })
 
-export const UserDetail = Type.Object({ user: AdminUser, sessions: Type.Array(SessionView) })
+export const UserDetail = Type.Object({ user: AdminUser, sessions: Type.Array(SessionView), secondFactors: MfaStatus })
+
+export const SecondFactorsReset = Type.Object({
+  totp: Type.Boolean({ description: 'An authenticator app (and its recovery codes) was removed' }),
+  passkeys: Type.Integer({ description: 'Passkeys removed' })
+}, { title: 'Second factors removed' })
 
 export const UserChange = Type.Object({
   roles: Type.Optional(Type.Array(Role, { uniqueItems: true, minItems: 1, maxItems: 16 })),

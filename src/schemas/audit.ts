@@ -7,7 +7,9 @@ export const AUDIT_TYPES = [
   'sessions_revoked', 'token_revoked', 'signing_key_created', 'signing_key_revoked',
   'client_created', 'client_updated', 'client_secret_rotated', 'client_deleted',
   'password_reset_requested', 'password_reset', 'email_verification_requested', 'email_verified',
-  'email_change_requested', 'email_changed', 'email_verified_set'
+  'email_change_requested', 'email_changed', 'email_verified_set',
+  'login_mfa_required', 'mfa_enabled', 'mfa_disabled', 'mfa_failed', 'mfa_recovery_code_used',
+  'mfa_recovery_codes_regenerated', 'mfa_reset'
 ] as const
 export type AuditType = typeof AUDIT_TYPES[number]
 

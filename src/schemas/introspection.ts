@@ -22,5 +22,7 @@ export const IntrospectionResponse = Type.Object({
   aud: Type.Optional(Type.String()),
   iss: Type.Optional(Type.String()),
   jti: Type.Optional(Type.String()),
-  sid: Type.Optional(Type.String({ description: 'The session of a user\'s token' }))
+  sid: Type.Optional(Type.String({ description: 'The session of a user\'s token' })),
+  amr: Type.Optional(Type.Array(Type.String(), { description: 'How the user authenticated (RFC 8176): pwd; pwd otp mfa' })),
+  auth_time: Type.Optional(Type.Integer({ description: 'When the session was opened' }))
 }, { title: 'Introspection response' })

@@ -12,11 +12,13 @@ export const ClientAuthFields = {
 }
 
 export const TokenRequest = Type.Object({
-  grant_type: Type.Optional(Type.String({ maxLength: 64, description: 'password (the default), refresh_token or client_credentials' })),
+  grant_type: Type.Optional(Type.String({ maxLength: 64, description: 'password (the default), refresh_token, client_credentials or urn:authd:params:oauth:grant-type:mfa-otp' })),
   username: Type.Optional(Type.String({ maxLength: 254, description: 'Username or email' })),
   password: Type.Optional(Type.String({ maxLength: 1024 })),
   scope: Type.Optional(Type.String({ maxLength: 1024, description: 'Space-separated scopes; all granted ones when absent' })),
   refresh_token: Type.Optional(Type.String({ maxLength: 4096, description: 'For grant_type=refresh_token' })),
+  mfa_token: Type.Optional(Type.String({ maxLength: 256, description: 'For the mfa-otp grant: from the password grant\'s mfa_required answer' })),
+  otp: Type.Optional(Type.String({ maxLength: 64, description: 'For the mfa-otp grant: a code of the authenticator app, or a recovery code' })),
   ...ClientAuthFields
 }, { additionalProperties: true })
 export type TokenRequest = Static<typeof TokenRequest>

@@ -77,7 +77,7 @@ t.test('the metadata (RFC 8414): its required members, absolute URLs from PUBLIC
     jwks_uri: 'https://auth.example.com/.well-known/jwks.json',
     revocation_endpoint: 'https://auth.example.com/auth/revoke',
     introspection_endpoint: 'https://auth.example.com/auth/introspect',
-    grant_types_supported: ['password', 'refresh_token', 'client_credentials'],
+    grant_types_supported: ['password', 'refresh_token', 'client_credentials', 'urn:authd:params:oauth:grant-type:mfa-otp'],
     response_types_supported: [],
     token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'],
     token_endpoint_auth_signing_alg_values_supported: ['ES256', 'ES384', 'EdDSA', 'RS256', 'PS256'],

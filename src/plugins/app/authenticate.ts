@@ -58,7 +58,7 @@ const SIGNATURE_CHARS = 43
 // Leeway for clocks that disagree a little about the current second.
 const CLOCK_SKEW_S = 30
 
-type OwnClaims = { sub: string, jti: string, scope: string, iat: number, exp: number } &
+type OwnClaims = { sub: string, jti: string, scope: string, iat: number, exp: number, amr?: unknown } &
   ({ sid: string, client_id?: undefined } | { client_id: string, sid?: undefined })
 
 // fast-jwt checks the types of the registered claims it knows; these are ours. A user's token
@@ -114,7 +114,7 @@ export default fp(async function authenticate (app) {
       expiresAt: claims.exp,
       issuedAt: claims.iat
     }
-    const user = claims.sid === undefined ? undefined : { ...held, kind: 'user' as const, sessionId: claims.sid }
+    const user = claims.sid === undefined ? undefined : { ...held, kind: 'user' as const, sessionId: claims.sid, secondFactor: Array.isArray(claims.amr) && claims.amr.includes('mfa') }
     const entry = {
       token,
       bearer: Object.freeze(user === undefined ? { ...held, kind: 'client' as const, via: 'bearer' as const } satisfies AuthClient : { ...user, via: 'bearer' as const } satisfies AuthUser),

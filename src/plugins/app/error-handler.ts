@@ -37,10 +37,11 @@ const BY_STATUS: Record<number, string> = {
 
 const REALM = 'Bearer realm="authd"'
 
-// RFC 6750 §3: every 401 says how to authenticate, and why a presented token failed.
+// RFC 6750 §3: every 401 says how to authenticate, and why a presented token failed (RFC 9470:
+// or why it was not enough).
 function challenge (error: string, message: string): string {
-  return error === 'invalid_token'
-    ? `${REALM}, error="invalid_token", error_description="${message.replace(/["\\]/g, "'")}"`
+  return error === 'invalid_token' || error === 'insufficient_user_authentication'
+    ? `${REALM}, error="${error}", error_description="${message.replace(/["\\]/g, "'")}"`
     : REALM
 }
 

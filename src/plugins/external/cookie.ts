@@ -22,8 +22,8 @@ declare module 'fastify' {
  */
 export function cookieNames (secure: boolean) {
   return secure
-    ? { access: '__Host-access', refresh: '__Secure-refresh', csrf: '__Host-csrf', device: '__Host-device' }
-    : { access: 'access', refresh: 'refresh', csrf: 'csrf', device: 'device' }
+    ? { access: '__Host-access', refresh: '__Secure-refresh', csrf: '__Host-csrf', device: '__Host-device', pendingLogin: '__Secure-mfa' }
+    : { access: 'access', refresh: 'refresh', csrf: 'csrf', device: 'device', pendingLogin: 'mfa' }
 }
 
 const sentAs = new Map<string, RegExp>()

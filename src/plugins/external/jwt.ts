@@ -8,7 +8,7 @@ import fastifyJwt from '@fastify/jwt'
 
 /** What the service signs; iss, aud, exp (and iat, unless given) are added by the signer. */
 export type AccessTokenPayload =
-  | { sub: string, sid: string, jti: string, scope: string, iat?: number }
+  | { sub: string, sid: string, jti: string, scope: string, iat?: number, amr: string[], auth_time: number }
   | { sub: string, client_id: string, jti: string, scope: string, iat?: number }
 
 interface TokenCaller {
@@ -27,6 +27,8 @@ export interface AuthUser extends TokenCaller {
   readonly sessionId: string
   /** How the token came: an Authorization header, or the browser's access cookie. */
   readonly via: 'bearer' | 'cookie'
+  /** The session was opened with a second factor (`amr` has "mfa"). */
+  readonly secondFactor: boolean
 }
 
 /** A machine client (client credentials): its id is the token's sub and client_id. */

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ErrorReply, NoContent } from '../../schemas/common.js'
-import { UserChange, UserDetail, UserId, UserPage, UserQuery, AdminUser, toAdminUser } from '../../schemas/admin.js'
+import { UserChange, UserDetail, UserId, UserPage, UserQuery, AdminUser, SecondFactorsReset, toAdminUser } from '../../schemas/admin.js'
 import { toSessionView } from '../../schemas/session.js'
 import { Accepted } from '../../schemas/recovery.js'
 import { actorOf as actor } from '../../plugins/app/authenticate.js'
@@ -27,14 +27,18 @@ const users: FastifyPluginAsyncTypebox = async (app) => {
     onRequest: app.authenticateCaller,
     preHandler: app.requireScopes('users:read'),
     schema: {
-      summary: 'One user and their live sessions',
+      summary: 'One user, their live sessions and their second factors',
       tags: ['admin'],
       params: UserId,
       response: { 200: UserDetail, 404: ErrorReply, ...errors }
     }
   }, async (request) => {
     const { user, sessions } = await app.admin.get(request.params.id)
-    return { user: toAdminUser(user), sessions: sessions.map(session => toSessionView(session, actor(request).sessionId)) }
+    return {
+      user: toAdminUser(user),
+      sessions: sessions.map(session => toSessionView(session, actor(request).sessionId)),
+      secondFactors: await app.secondFactors.status(user.id)
+    }
   })
 
   app.patch('/users/:id', {
@@ -78,6 +82,18 @@ const users: FastifyPluginAsyncTypebox = async (app) => {
     await app.recovery.sendReset(actor(request), request.params.id)
     return reply.code(202).send({ message: 'A reset link is on its way to the user' })
   })
+
+  app.delete('/users/:id/second-factors', {
+    onRequest: app.authenticateCaller,
+    preHandler: app.requireScopes('users:write'),
+    schema: {
+      summary: 'Remove the second factors of a user who lost them',
+      description: 'The authenticator app, its recovery codes and the passkeys go; the user signs in with the password and sets up anew, and is told by mail. Sessions stay.',
+      tags: ['admin'],
+      params: UserId,
+      response: { 200: SecondFactorsReset, 404: ErrorReply, ...errors }
+    }
+  }, async (request) => await app.secondFactors.reset(actor(request), request.params.id))
 
   app.post('/users/:id/sessions/revoke', {
     onRequest: app.authenticateCaller,

@@ -12,6 +12,7 @@ import password from './password.js'
 import sessions from './sessions.js'
 import passwordReset from './password-reset.js'
 import email from './email.js'
+import mfa from './mfa.js'
 
 const auth: FastifyPluginAsync = async (app) => {
   await app.register(register)
@@ -27,6 +28,7 @@ const auth: FastifyPluginAsync = async (app) => {
   await app.register(sessions)
   await app.register(passwordReset)
   await app.register(email)
+  await app.register(mfa)
 }
 
 export default auth

@@ -1,13 +1,16 @@
 // Browser login: the same credentials as the token endpoint, answered with HttpOnly cookies and
 // a CSRF token, never with a token a script could read. Protected against login CSRF: the
 // request must come from an allowed origin with a pre-login CSRF token (GET /auth/csrf).
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+// A user with a second factor gets { mfaRequired, methods } and no session until
+// POST /auth/login/mfa brings a code, with the same CSRF token and the pending login's cookie.
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { formsOnly } from '../../plugins/app/bodies.js'
 import { ErrorReply } from '../../schemas/common.js'
 import { BrowserSession, LoginRequest } from '../../schemas/session.js'
 import { parseScope } from '../../roles.js'
 import { ANONYMOUS } from '../../plugins/app/csrf.js'
-import { InvalidCredentials } from '../../errors.js'
+import { InvalidCredentials, InvalidMfaToken } from '../../errors.js'
+import { CodeRequest, MfaChallenge } from '../../schemas/mfa.js'
 import { clientOf } from '../../schemas/audit.js'
 
 const login: FastifyPluginAsyncTypebox = async (app) => {
@@ -20,7 +23,7 @@ const login: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['browser'],
       consumes: ['application/json', 'application/x-www-form-urlencoded'],
       body: LoginRequest,
-      response: { 200: BrowserSession, 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 429: ErrorReply }
+      response: { 200: Type.Union([BrowserSession, MfaChallenge]), 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 429: ErrorReply }
     }
   }, async (request, reply) => {
     app.verifyCsrf(request, ANONYMOUS)
@@ -28,6 +31,25 @@ const login: FastifyPluginAsyncTypebox = async (app) => {
     const attempt = await app.passwordAttempt(request, reply)
     const issued = await app.sessions.login(username, password, parseScope(scope), { ...clientOf(request), via: 'browser' }, attempt)
     if (issued === null) throw new InvalidCredentials()
+    if ('mfaToken' in issued) return reply.awaitSecondFactor(issued)
+    return reply.startBrowserSession(issued, { rotateCsrf: true })
+  })
+
+  app.post('/login/mfa', {
+    schema: {
+      summary: 'Browser login, second step: a code of the authenticator app or a recovery code',
+      description: 'After POST /auth/login answered mfaRequired; the same x-csrf-token. Sets the session cookies.',
+      tags: ['browser'],
+      consumes: ['application/json', 'application/x-www-form-urlencoded'],
+      body: CodeRequest,
+      response: { 200: BrowserSession, 400: ErrorReply, 403: ErrorReply, 429: ErrorReply }
+    }
+  }, async (request, reply) => {
+    app.verifyCsrf(request, ANONYMOUS)
+    const pending = request.pendingLoginCookie()
+    if (pending === undefined) throw new InvalidMfaToken()
+    const attempt = await app.passwordAttempt(request, reply)
+    const issued = await app.sessions.secondFactor(pending, request.body.code, { ...clientOf(request), via: 'browser' }, attempt)
     return reply.startBrowserSession(issued, { rotateCsrf: true })
   })
 }

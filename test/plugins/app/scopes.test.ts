@@ -1,5 +1,5 @@
 import t from 'tap'
-import { bearer, build, PASSWORD, refresh, register, signedIn, signedInAdmin, token } from '../../helper.js'
+import { bearer, build, enableTotp, nextCode, PASSWORD, refresh, register, signedIn, signedInAdmin, token, tokenWithCode } from '../../helper.js'
 
 t.test('a token without the scope a route needs: 403 with the exact challenge', async t => {
   const app = await build(t)
@@ -12,8 +12,8 @@ t.test('a token without the scope a route needs: 403 with the exact challenge', 
 
 t.test('scopes at login: the intersection of what was asked and what the roles grant', async t => {
   const app = await build(t)
-  const { user } = await signedInAdmin(app)
-  const narrowed = await token(app, user.username, PASSWORD, { scope: 'users:read' })
+  const { user, totp } = await signedInAdmin(app)
+  const narrowed = await tokenWithCode(app, user.username, totp, { scope: 'users:read' })
   t.equal(narrowed.scope, 'users:read')
   t.equal((await app.inject({ url: '/admin/users', headers: bearer(narrowed.access_token) })).statusCode, 200)
   const me = await app.inject({ url: '/auth/me', headers: bearer(narrowed.access_token) })
@@ -27,12 +27,13 @@ t.test('scopes at login: the intersection of what was asked and what the roles g
 
 t.test('the browser login takes a scope too', async t => {
   const app = await build(t)
-  const { user } = await signedInAdmin(app)
+  const { user, totp } = await signedInAdmin(app)
   const { Browser } = await import('../../helper.js')
   const browser = new Browser(app)
   await browser.request('GET', '/auth/csrf')
   const res = await browser.request('POST', '/auth/login', { payload: { username: user.username, password: PASSWORD, scope: 'profile' } })
-  t.equal(res.statusCode, 200)
+  t.same(res.json(), { mfaRequired: true, methods: ['totp', 'recovery_code'] })
+  t.equal((await browser.request('POST', '/auth/login/mfa', { payload: { code: nextCode(totp) } })).statusCode, 200)
   t.equal((await browser.request('GET', '/auth/me')).json().scopes.join(' '), 'profile')
   t.equal((await browser.request('GET', '/admin/users')).statusCode, 403)
 })
@@ -47,6 +48,50 @@ t.test('after an admin removes a role, the next refresh carries fewer scopes', a
   const next = await refresh(app, tokens.refresh_token)
   t.equal(next.json().scope, 'profile')
   t.equal((await app.inject({ url: '/admin/users', headers: bearer(next.json().access_token) })).statusCode, 403)
+})
+
+t.test('the admin scopes need a second factor: a password alone gets the rest, and a 401 that says to step up', async t => {
+  const app = await build(t)
+  const admin = await register(app)
+  await app.store.prisma.userRole.create({ data: { userId: admin.id, role: 'admin' } })
+  const password = await token(app, admin.username)
+  t.equal(password.scope, 'profile', 'MFA_REQUIRED_SCOPES (the admin scopes, by default) withheld')
+  const refused = await app.inject({ url: '/admin/users', headers: bearer(password.access_token) })
+  t.equal(refused.statusCode, 401)
+  t.equal(refused.json().error, 'insufficient_user_authentication')
+  t.equal(refused.headers['www-authenticate'], 'Bearer realm="authd", error="insufficient_user_authentication", error_description="This needs a session opened with a second factor; sign in again with it"')
+  const asked = await app.inject({ method: 'POST', url: '/auth/token', payload: { username: admin.username, password: PASSWORD, scope: 'users:read' } })
+  t.equal(asked.json().error, 'invalid_scope', 'asked for alone, an admin scope cannot be had with a password')
+
+  const totp = await enableTotp(app, password.access_token)
+  const stepped = await tokenWithCode(app, admin.username, totp)
+  t.equal(stepped.scope, 'profile users:read users:write sessions:revoke clients:read clients:write')
+  t.equal((await app.inject({ url: '/admin/users', headers: bearer(stepped.access_token) })).statusCode, 200)
+  t.equal((await refresh(app, stepped.refresh_token)).json().scope, stepped.scope, 'a refresh keeps them: the session was opened with the code')
+
+  const plain = await signedIn(app)
+  await enableTotp(app, plain.tokens.access_token)
+  const forged = await app.inject({ url: '/admin/users', headers: bearer(plain.tokens.access_token) })
+  t.equal(forged.statusCode, 403, 'a user whom a second factor would not help: 403 insufficient_scope, not a step-up')
+})
+
+t.test('MFA_REQUIRED_SCOPES=none: the admin scopes with a password, as before', async t => {
+  const app = await build(t, { MFA_REQUIRED_SCOPES: 'none' })
+  const admin = await register(app)
+  await app.store.prisma.userRole.create({ data: { userId: admin.id, role: 'admin' } })
+  const tokens = await token(app, admin.username)
+  t.equal(tokens.scope, 'profile users:read users:write sessions:revoke clients:read clients:write')
+  t.equal((await app.inject({ url: '/admin/users', headers: bearer(tokens.access_token) })).statusCode, 200)
+})
+
+t.test('MFA_REQUIRED_SCOPES=users:write: only that one waits for the second factor', async t => {
+  const app = await build(t, { MFA_REQUIRED_SCOPES: 'users:write' })
+  const admin = await register(app)
+  await app.store.prisma.userRole.create({ data: { userId: admin.id, role: 'admin' } })
+  const tokens = await token(app, admin.username)
+  t.equal(tokens.scope, 'profile users:read sessions:revoke clients:read clients:write')
+  t.equal((await app.inject({ url: '/admin/users', headers: bearer(tokens.access_token) })).statusCode, 200)
+  t.equal((await app.inject({ method: 'PATCH', url: `/admin/users/${admin.id}`, headers: bearer(tokens.access_token), payload: { disabled: false } })).statusCode, 401)
 })
 
 t.test('the OpenAPI document shows the scopes each route needs', async t => {

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { generateKeyPair, exportJWK } from 'jose'
-import { basic, bearer, build, clientToken, formPost, signedIn, signedInAdmin, token, type App } from '../../helper.js'
+import { basic, bearer, build, clientToken, formPost, signedIn, signedInAdmin, tokenWithCode, type App } from '../../helper.js'
 
 const as = (app: App, accessToken: string | undefined, method: string, url: string, payload?: object) =>
   app.inject({ method: method as 'GET', url, payload, headers: accessToken === undefined ? {} : bearer(accessToken) })
@@ -129,7 +129,7 @@ t.test('clients:write grants nothing its holder lacks: no escalation through a c
   t.equal(await app.store.prisma.oAuthClient.count(), 3, 'nothing else was registered')
 
   const admin = await signedInAdmin(app)
-  const narrow = await token(app, admin.user.username, undefined, { scope: 'clients:write' })
+  const narrow = await tokenWithCode(app, admin.user.username, admin.totp, { scope: 'clients:write' })
   t.equal((await as(app, narrow.access_token, 'POST', '/admin/clients', { name: 'x', scopes: ['users:read'] })).statusCode, 403, 'an admin token narrowed to clients:write neither')
   t.equal((await as(app, admin.tokens.access_token, 'POST', `/admin/clients/${powerful.id}/secret`, {})).statusCode, 200, 'a full admin token may')
 })

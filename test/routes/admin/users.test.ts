@@ -157,10 +157,10 @@ t.test('POST /admin/users/:id/sessions/revoke ends all of a user\'s sessions', a
 
 t.test('admin routes by cookie need the CSRF token like any other', async t => {
   const app = await build(t)
-  const { user } = await signedInAdmin(app)
+  const { user, totp } = await signedInAdmin(app)
   const target = await register(app)
   const browser = new Browser(app)
-  await browser.login(user.username)
+  await browser.login(user.username, PASSWORD, totp)
   const refused = await browser.request('PATCH', `/admin/users/${target.id}`, { payload: { disabled: true }, csrf: false })
   t.equal(refused.statusCode, 403)
   t.equal(refused.json().error, 'csrf_rejected')

@@ -23,7 +23,7 @@ t.test('a live access token: what it carries; a live refresh token: its session'
   const { payload } = decodeJwt(tokens.access_token)
   t.same(await introspect(tokens.access_token), {
     active: true, scope: 'profile', username: user.username, token_type: 'Bearer', exp: payload.exp, iat: payload.iat,
-    sub: user.id, aud: 'authd', iss: 'authd', jti: payload.jti, sid: payload.sid
+    sub: user.id, aud: 'authd', iss: 'authd', jti: payload.jti, sid: payload.sid, amr: ['pwd'], auth_time: payload.auth_time
   })
   const asRefresh = await introspect(tokens.refresh_token, 'access_token')
   t.equal(asRefresh.active, true, 'a wrong hint is only where to look first')
@@ -31,6 +31,10 @@ t.test('a live access token: what it carries; a live refresh token: its session'
   t.equal(asRefresh.sid, payload.sid)
   t.equal(asRefresh.username, user.username)
   t.ok(asRefresh.exp > payload.exp)
+  t.same([asRefresh.amr, asRefresh.auth_time], [['pwd'], payload.auth_time])
+
+  const admin = await signedInAdmin(app)
+  t.same((await introspect(admin.tokens.access_token)).amr, ['pwd', 'otp', 'mfa'], 'a session opened with a code says so')
 
   const machine = await registeredClient(app, { scopes: ['users:read'] })
   const { access_token: machineToken } = await clientToken(app, machine)

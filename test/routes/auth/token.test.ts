@@ -28,8 +28,9 @@ t.test('a FastAPI-tutorial client: form POST of username and password, then a be
 
   const { header, payload } = decodeJwt(body.access_token)
   t.same(header, { alg: 'ES256', typ: 'at+jwt', kid: (await app.signingKeys.list()).find(key => key.state === 'signing')?.kid }, 'ES256, the default, naming its key')
-  t.same(Object.keys(payload).sort(), ['aud', 'exp', 'iat', 'iss', 'jti', 'scope', 'sid', 'sub'])
-  t.match(payload, { iss: 'authd', aud: 'authd', sub: user.id, scope: 'profile' })
+  t.same(Object.keys(payload).sort(), ['amr', 'aud', 'auth_time', 'exp', 'iat', 'iss', 'jti', 'scope', 'sid', 'sub'])
+  t.match(payload, { iss: 'authd', aud: 'authd', sub: user.id, scope: 'profile', amr: ['pwd'] })
+  t.ok(payload.auth_time <= payload.iat && payload.iat - payload.auth_time < 2, 'auth_time: the login, just now')
   t.equal(payload.exp - payload.iat, 900)
   t.ok(Math.abs(payload.iat - Date.now() / 1000) < 5)
 
@@ -134,7 +135,8 @@ t.test('malformed requests: RFC 6749 error codes, error_description, no-store', 
 })
 
 t.test('scope: a subset of what the roles grant; nothing grantable is invalid_scope', async t => {
-  const app = await build(t)
+  // The admin scopes with a password alone: the second factor's part is in test/plugins/app/scopes.test.ts.
+  const app = await build(t, { MFA_REQUIRED_SCOPES: 'none' })
   const user = await register(app)
   const ask = (scope: string) => form(app, { username: user.username, password: PASSWORD, scope })
 
