@@ -14,6 +14,7 @@ import { Worker } from 'node:worker_threads'
 import autocannon from 'autocannon'
 import Database from 'better-sqlite3'
 import bcrypt from 'bcryptjs'
+import { Secret, TOTP } from 'otpauth'
 import { postgresRows, postgresServer } from './postgres.mjs'
 import { firstVerifications } from './first-verify.mjs'
 
@@ -275,7 +276,17 @@ try {
     }
   })()
   seed.close()
-  const adminHeaders = { authorization: `Bearer ${(await post('/auth/token', { username: 'bench', password: PASSWORD }).then(res => res.json())).access_token}` }
+  // The admin scopes need a session opened with a second factor (MFA_REQUIRED_SCOPES): the bench
+  // admin sets up TOTP, as an admin would, and signs in with a code of the next step.
+  const profile = { authorization: `Bearer ${(await post('/auth/token', { username: 'bench', password: PASSWORD }).then(res => res.json())).access_token}` }
+  const { secret } = await post('/auth/mfa/totp', {}, profile).then(res => res.json())
+  const step = TOTP.counter({ timestamp: Date.now() })
+  const code = (n) => TOTP.generate({ secret: Secret.fromBase32(secret), timestamp: n * 30_000 })
+  const { recoveryCodes } = await post('/auth/mfa/totp/confirm', { code: code(step) }, profile).then(res => res.json())
+  const { mfa_token: mfaToken } = await post('/auth/token', { username: 'bench', password: PASSWORD }).then(res => res.json())
+  const admin = await post('/auth/token', { grant_type: 'urn:authd:params:oauth:grant-type:mfa-otp', mfa_token: mfaToken, otp: code(step + 1) }).then(res => res.json())
+  if (admin.access_token === undefined) throw new Error(`the bench admin could not sign in with a code: ${JSON.stringify(admin)}`)
+  const adminHeaders = { authorization: `Bearer ${admin.access_token}` }
   const wide = { connections: 32 }
   const paths = { me: '/auth/me', sessions: '/auth/sessions', adminUsers: '/admin/users?limit=20' }
   for (const path of Object.values(paths)) await cannon(`${service.url}${path}`, { duration: warm, headers: adminHeaders, ...wide })
@@ -288,6 +299,9 @@ try {
   // introspections of a user's access token (Basic), against the bare app answering a posted
   // form, alternating rounds.
   const registered = await post('/admin/clients', { name: 'bench', scopes: ['tokens:introspect'] }, adminHeaders).then(res => res.json())
+  // The login rows measure a login as most users have it, a password alone: TOTP off again.
+  const off = await fetch(`${service.url}/auth/mfa/totp`, { method: 'DELETE', headers: { 'content-type': 'application/json', ...profile }, body: JSON.stringify({ password: PASSWORD, code: recoveryCodes[0] }) })
+  if (off.status !== 204) throw new Error(`the bench admin could not turn TOTP off: ${off.status}`)
   const clientBasic = { authorization: `Basic ${Buffer.from(`${registered.client_id}:${registered.client_secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' }
   const machine = {
     tokens: { url: `${service.url}/auth/token`, method: 'POST', headers: clientBasic, body: 'grant_type=client_credentials' },
