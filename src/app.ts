@@ -28,6 +28,7 @@ import accounts from './plugins/app/accounts.js'
 import recovery from './plugins/app/recovery.js'
 import secondFactors from './plugins/app/second-factors.js'
 import challenges from './plugins/app/challenges.js'
+import passkeys from './plugins/app/passkeys.js'
 import csrf from './plugins/app/csrf.js'
 import sessionCookies from './plugins/app/session-cookies.js'
 import revocation from './plugins/app/revocation.js'
@@ -88,6 +89,7 @@ export default async function app (fastify: FastifyInstance, { config }: { confi
   await fastify.register(recovery)
   await fastify.register(secondFactors)
   await fastify.register(challenges)
+  await fastify.register(passkeys)
   await fastify.register(csrf)
   await fastify.register(sessionCookies)
   await fastify.register(signingKeys)

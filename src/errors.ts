@@ -58,6 +58,8 @@ export const TotpNotEnabled = answer(409, 'totp_not_enabled', 'No authenticator 
  * route's scopes needs (RFC 9470): sign in again with it. The error handler adds the challenge.
  */
 export const InsufficientUserAuthentication = answer(401, 'insufficient_user_authentication', 'This needs a session opened with a second factor; sign in again with it')
+export const PasskeyRefused = answer(400, 'passkey_refused', 'The passkey could not be verified')
+export const PasskeyExists = answer(409, 'passkey_exists', 'This passkey is already registered')
 export const TotpNotStarted = answer(409, 'totp_not_started', 'Start the setup first (POST /auth/mfa/totp)')
 
 export const Overloaded = answer(503, 'overloaded', 'The service is busy; retry shortly')

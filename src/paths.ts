@@ -1,6 +1,7 @@
 // The files of this project the service reads at run time, found from this module. It sits
 // directly under src/ (tests, through TypeScript) or dist/ (built), as does the bundle that runs
 // in production (dist/server.js), so one relative path serves all three.
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const here = import.meta.url
@@ -13,3 +14,5 @@ const extension = here.endsWith('.ts') ? '.ts' : '.js'
 export const passwordWorker = new URL(`./auth/password-worker${extension}`, here)
 // Not in the bundle: tsc's output beside it (dist/store/), which loads the schema engine itself.
 export const migrateWorker = new URL(`./store/migrate-worker${extension}`, here)
+// The browser side of WebAuthn for the page: @simplewebauthn/browser's own bundle, from the package.
+export const webauthnBundle = join(dirname(fileURLToPath(import.meta.resolve('@simplewebauthn/browser'))), '..', 'dist', 'bundle', 'index.umd.min.js')

@@ -237,6 +237,28 @@ export function createSessions ({ store, accounts, revocation, secondFactors, ch
       throw new InvalidMfaToken()
     },
 
+    /**
+     * Opens a session for a user who proved who they are without a password (a passkey), by
+     * `amr`: `claim` runs first in the same transaction (the challenge used, the counter moved
+     * on), and nothing opens unless it returns true. Null when the claim failed or the user
+     * cannot sign in (disabled, gone); throws email_not_verified as a login does.
+     */
+    async openVerified (userId: string, amr: string[], client: Client & { via: 'api' | 'browser' }, claim: (tx: Transaction) => Promise<boolean>): Promise<IssuedTokens | null> {
+      const { via, ...where } = client
+      const opened = await store.transaction(async (tx): Promise<IssuedTokens | 'refused' | 'invalid_scope' | 'email_not_verified'> => {
+        if (!await claim(tx)) return 'refused'
+        const user = await tx.users.get(userId)
+        if (user === null || user.disabled) return 'refused'
+        if (config.REQUIRE_EMAIL_VERIFICATION && !user.emailVerified) return 'email_not_verified'
+        return await start(tx, user, amr, undefined, where, via)
+      })
+      if (typeof opened !== 'string') return opened
+      await store.audit.record({ type: 'login_failed', userId, ...where, detail: { via, amr, ...(opened !== 'refused' && { reason: opened }) } })
+      if (opened === 'invalid_scope') throw new InvalidScope('None of the requested scopes can be granted')
+      if (opened === 'email_not_verified') throw new EmailNotVerified()
+      return null
+    },
+
     /** The id of the live session a refresh token belongs to, without using the token. */
     async sessionOf (refreshToken: string): Promise<string | null> {
       const session = await store.sessions.byRefreshToken(hashRefreshToken(refreshToken))

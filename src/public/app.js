@@ -15,6 +15,8 @@ const MESSAGES = {
   totp_enabled: 'An authenticator app is already set up.',
   totp_not_enabled: 'No authenticator app is set up.',
   totp_not_started: 'Start the setup again.',
+  passkey_refused: 'That passkey did not work here. Try another, or your password.',
+  passkey_exists: 'That passkey is already added.',
   insufficient_user_authentication: 'This needs a sign-in with your second factor. Sign out and sign in again with it.',
   mail_not_configured: 'This service cannot send mail. Ask its operator.',
   unauthorized: 'You are signed out. Sign in again.',
@@ -101,7 +103,7 @@ function cell (row, text, className) {
 }
 
 async function loadAccount () {
-  const [me, { sessions }, mfa] = await Promise.all([api('GET', '/auth/me'), api('GET', '/auth/sessions'), api('GET', '/auth/mfa')])
+  const [me, { sessions }, mfa, { passkeys }] = await Promise.all([api('GET', '/auth/me'), api('GET', '/auth/sessions'), api('GET', '/auth/mfa'), api('GET', '/auth/passkeys')])
   const fields = {
     username: me.user.username,
     email: me.user.email,
@@ -143,6 +145,22 @@ async function loadAccount () {
     return row
   })
   $('#sessions').replaceChildren(...rows)
+  $('#passkey-list').replaceChildren(...passkeys.map(passkey => {
+    const row = document.createElement('tr')
+    cell(row, passkey.name)
+    cell(row, new Date(passkey.createdAt).toLocaleString())
+    cell(row, passkey.lastUsedAt === null ? 'never' : new Date(passkey.lastUsedAt).toLocaleString())
+    const remove = document.createElement('button')
+    remove.type = 'button'
+    remove.textContent = 'Remove'
+    remove.addEventListener('click', () => run(async () => {
+      await api('DELETE', `/auth/passkeys/${encodeURIComponent(passkey.id)}`)
+      say('Passkey removed.')
+      await loadAccount()
+    }))
+    cell(row, '').append(remove)
+    return row
+  }))
   show(true)
 }
 
@@ -190,6 +208,42 @@ $('#login-code').addEventListener('submit', (event) => {
     }
     await loadAccount()
     say(`Signed in as ${$('#me [data-field="username"]').textContent}.`)
+  })
+})
+
+// The browser's part of a WebAuthn ceremony (@simplewebauthn/browser, /webauthn.js): a refusal
+// or a cancel there is said, not thrown.
+async function ceremony (start) {
+  try {
+    return await start()
+  } catch (err) {
+    if (err instanceof ApiError) throw err
+    throw new ApiError(0, { error: 'passkey_cancelled', message: 'The passkey was not used (cancelled, or not available on this device).' })
+  }
+}
+
+// A passkey alone signs in, with two factors: from the sign-in form, or in place of a code.
+for (const button of document.querySelectorAll('.passkey-sign-in')) {
+  button.addEventListener('click', () => run(async () => {
+    const optionsJSON = await api('POST', '/auth/passkeys/login/options')
+    const response = await ceremony(() => SimpleWebAuthnBrowser.startAuthentication({ optionsJSON }))
+    const session = await api('POST', '/auth/passkeys/login', { response })
+    csrfToken = session.csrfToken
+    await loadAccount()
+    say(`Signed in as ${$('#me [data-field="username"]').textContent}.`)
+  }))
+}
+
+$('#passkey-add').addEventListener('submit', (event) => {
+  event.preventDefault()
+  run(async () => {
+    const { name } = fields(event.target)
+    const optionsJSON = await api('POST', '/auth/passkeys/register/options')
+    const response = await ceremony(() => SimpleWebAuthnBrowser.startRegistration({ optionsJSON }))
+    const passkey = await api('POST', '/auth/passkeys/register', { ...(name === '' ? {} : { name }), response })
+    event.target.reset()
+    await loadAccount()
+    say(`Passkey "${passkey.name}" added.`)
   })
 })
 

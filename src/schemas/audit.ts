@@ -9,7 +9,7 @@ export const AUDIT_TYPES = [
   'password_reset_requested', 'password_reset', 'email_verification_requested', 'email_verified',
   'email_change_requested', 'email_changed', 'email_verified_set',
   'login_mfa_required', 'mfa_enabled', 'mfa_disabled', 'mfa_failed', 'mfa_recovery_code_used',
-  'mfa_recovery_codes_regenerated', 'mfa_reset'
+  'mfa_recovery_codes_regenerated', 'mfa_reset', 'passkey_added', 'passkey_removed'
 ] as const
 export type AuditType = typeof AUDIT_TYPES[number]
 

@@ -18,6 +18,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Throws csrf_rejected unless the request's origin and CSRF token are right for `subject`. */
     verifyCsrf (request: FastifyRequest, subject: string): void
+    /** The service's own origin, as the browser sees it: PUBLIC_URL, or from the Host header. */
+    ownOrigin (request: FastifyRequest): string
   }
   interface FastifyReply {
     /** A CSRF token for `subject` (a session id, or ANONYMOUS); `rotate` starts a new secret. */
@@ -39,6 +41,7 @@ export default fp(async function csrf (app) {
   // Host header (X-Forwarded-Proto and -Host behind a proxy, with TRUST_PROXY); a page that
   // rebinds its own name to this service's address controls that header, and so passes.
   const ownOrigin = (request: FastifyRequest) => publicOrigin ?? `${request.protocol}://${request.host}`
+  app.decorate('ownOrigin', ownOrigin)
 
   function originAllowed (request: FastifyRequest): boolean {
     const origin = request.headers.origin

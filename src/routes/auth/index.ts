@@ -13,6 +13,7 @@ import sessions from './sessions.js'
 import passwordReset from './password-reset.js'
 import email from './email.js'
 import mfa from './mfa.js'
+import passkeys from './passkeys.js'
 
 const auth: FastifyPluginAsync = async (app) => {
   await app.register(register)
@@ -29,6 +30,7 @@ const auth: FastifyPluginAsync = async (app) => {
   await app.register(passwordReset)
   await app.register(email)
   await app.register(mfa)
+  await app.register(passkeys)
 }
 
 export default auth
