@@ -7,10 +7,8 @@
 // Each ceremony's challenge is a challenge handle (./challenges.ts): the browser signs it into
 // its clientDataJSON, which is how the answer finds its challenge again, and the challenge is
 // used once, in the transaction that stores the passkey or opens the session.
-import {
-  generateAuthenticationOptions, generateRegistrationOptions, verifyAuthenticationResponse, verifyRegistrationResponse,
-  type AuthenticationResponseJSON, type PublicKeyCredentialCreationOptionsJSON, type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON
+import type {
+  AuthenticationResponseJSON, PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON, RegistrationResponseJSON
 } from '@simplewebauthn/server'
 import type { PasskeyRecord, Store, Transaction } from '../store/index.js'
 import { NotFound, PasskeyExists, PasskeyRefused } from '../errors.js'
@@ -18,6 +16,10 @@ import { templates } from './mail-templates.js'
 import type { Challenges } from './challenges.js'
 import type { MailTokens } from './mail-tokens.js'
 import type { Holder } from './second-factors.js'
+
+// Loaded at the first ceremony, not at every start of the service (or of its CLI): it is the
+// largest library here, and most processes never need it.
+const webauthn = () => import('@simplewebauthn/server')
 
 // How long the browser has to answer, as the options tell it too.
 const CEREMONY_TTL = 300
@@ -62,8 +64,8 @@ export function createPasskeys ({ store, challenges, mailTokens, rpName, now = (
       const user = await store.users.get(userId)
       if (user === null) throw new NotFound('No such user')
       const existing = await store.secondFactors.passkeys.list(userId)
-      const handle = await challenges.open(store, 'passkey_register', userId, { rp: rp.id }, CEREMONY_TTL)
-      return await generateRegistrationOptions({
+      const handle = await challenges.open(store, 'passkey_register', userId, {}, CEREMONY_TTL)
+      return await (await webauthn()).generateRegistrationOptions({
         rpName,
         rpID: rp.id,
         userName: user.username,
@@ -88,7 +90,7 @@ export function createPasskeys ({ store, challenges, mailTokens, rpName, now = (
       if (handle === undefined || pending === null || pending.userId !== holder.id) throw new PasskeyRefused('No registration of yours waits for this answer; start again')
       let verified
       try {
-        verified = await verifyRegistrationResponse({ response, expectedChallenge: handle, expectedOrigin: rp.origin, expectedRPID: rp.id, requireUserVerification: true })
+        verified = await (await webauthn()).verifyRegistrationResponse({ response, expectedChallenge: handle, expectedOrigin: rp.origin, expectedRPID: rp.id, requireUserVerification: true })
       } catch (err) {
         throw new PasskeyRefused(`The passkey could not be verified: ${(err as Error).message}`)
       }
@@ -133,8 +135,8 @@ export function createPasskeys ({ store, challenges, mailTokens, rpName, now = (
 
     /** The options for navigator.credentials.get(): any passkey of this relying party (discoverable). */
     async loginOptions (rp: RelyingParty): Promise<PublicKeyCredentialRequestOptionsJSON> {
-      const handle = await challenges.open(store, 'passkey_login', null, { rp: rp.id }, CEREMONY_TTL)
-      return await generateAuthenticationOptions({
+      const handle = await challenges.open(store, 'passkey_login', null, {}, CEREMONY_TTL)
+      return await (await webauthn()).generateAuthenticationOptions({
         rpID: rp.id,
         challenge: Buffer.from(handle, 'base64url'),
         timeout: CEREMONY_TTL * 1000,
@@ -159,7 +161,7 @@ export function createPasskeys ({ store, challenges, mailTokens, rpName, now = (
       }
       let verified
       try {
-        verified = await verifyAuthenticationResponse({
+        verified = await (await webauthn()).verifyAuthenticationResponse({
           response,
           expectedChallenge: handle,
           expectedOrigin: rp.origin,

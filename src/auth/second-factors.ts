@@ -45,6 +45,11 @@ export function createSecondFactors ({ store, accounts, mailTokens, secret, issu
     return await tx.secondFactors.recoveryCodes.use(userId, hashRecoveryCode(given), new Date(now())) ? 'recovery_code' : undefined
   }
 
+  async function totpOn (tx: Pick<Transaction, 'secondFactors'>, userId: string): Promise<boolean> {
+    const totp = await tx.secondFactors.totp.get(userId)
+    return totp !== null && totp.confirmedAt !== null
+  }
+
   async function newRecoveryCodes (tx: Pick<Transaction, 'secondFactors'>, userId: string): Promise<string[]> {
     const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode)
     await tx.secondFactors.recoveryCodes.replace(userId, codes.map(hashRecoveryCode))
@@ -88,10 +93,7 @@ export function createSecondFactors ({ store, accounts, mailTokens, secret, issu
     check,
 
     /** In `tx`: whether a login of this user must give a second factor. */
-    async required (tx: Pick<Transaction, 'secondFactors'>, userId: string): Promise<boolean> {
-      const totp = await tx.secondFactors.totp.get(userId)
-      return totp !== null && totp.confirmedAt !== null
-    },
+    required: totpOn,
 
     /** What the user has set up. */
     async status (userId: string): Promise<{ totp: boolean, recoveryCodes: number, passkeys: number }> {
@@ -144,7 +146,7 @@ export function createSecondFactors ({ store, accounts, mailTokens, secret, issu
      */
     async disableTotp (holder: Holder, password: string, code: string, attempt: PasswordAttempt): Promise<void> {
       await accounts.confirmPassword(holder.id, password, attempt)
-      if (!(await this.status(holder.id)).totp) throw new TotpNotEnabled()
+      if (!await totpOn(store, holder.id)) throw new TotpNotEnabled()
       const { id: userId, sessionId, ip, userAgent } = holder
       await withCode(holder, code, attempt, async (tx, kind) => {
         await tx.secondFactors.totp.remove(userId)
@@ -160,8 +162,7 @@ export function createSecondFactors ({ store, accounts, mailTokens, secret, issu
       await accounts.confirmPassword(holder.id, password, attempt)
       const { id: userId, sessionId, ip, userAgent } = holder
       return await store.transaction(async tx => {
-        const totp = await tx.secondFactors.totp.get(userId)
-        if (totp === null || totp.confirmedAt === null) throw new TotpNotEnabled()
+        if (!await totpOn(tx, userId)) throw new TotpNotEnabled()
         const codes = await newRecoveryCodes(tx, userId)
         await tx.audit.record({ type: 'mfa_recovery_codes_regenerated', userId, sessionId, ip, userAgent })
         return codes

@@ -1,7 +1,6 @@
 // A signed-in user's second factors: the authenticator app (set up, confirmed with a first code,
 // turned off with the password and a code) and its recovery codes.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import QRCode from 'qrcode'
 import { ErrorReply, NoContent } from '../../schemas/common.js'
 import { CodeRequest, DisableTotpRequest, MfaStatus, PasswordRequest, RecoveryCodes, TotpSetup } from '../../schemas/mfa.js'
 import { clientOf } from '../../schemas/audit.js'
@@ -29,6 +28,8 @@ const mfa: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request) => {
     const setup = await app.secondFactors.startTotp(request.user.id)
+    // (Loaded here, when someone sets up an app: not at every start.)
+    const { default: QRCode } = await import('qrcode')
     return { ...setup, qrCode: await QRCode.toString(setup.uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }) }
   })
 
