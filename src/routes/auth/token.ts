@@ -4,7 +4,7 @@
 // cookie. The password and refresh grants are for public clients: client credentials sent
 // with them are not read. A user with a second factor gets 403 mfa_required and an mfa_token
 // from the password grant, to send back with a code by the mfa-otp grant.
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { formsOnly } from '../../plugins/app/bodies.js'
 import { OAuthErrorReply } from '../../schemas/common.js'
 import { TokenRequest, TokenResponse, tokenResponse } from '../../schemas/token.js'
@@ -33,7 +33,8 @@ const token: FastifyPluginAsyncTypebox = async (app) => {
         200: TokenResponse,
         400: OAuthErrorReply,
         401: OAuthErrorReply,
-        403: MfaRequiredReply,
+        // mfa_required with its mfa_token; or email_not_verified (REQUIRE_EMAIL_VERIFICATION).
+        403: Type.Union([MfaRequiredReply, OAuthErrorReply]),
         429: OAuthErrorReply,
         503: OAuthErrorReply
       }
