@@ -45,6 +45,12 @@ export interface PendingLogin {
 export const AMR_PASSWORD = ['pwd']
 export const AMR_PASSWORD_AND_CODE = ['pwd', 'otp', 'mfa']
 
+/**
+ * A passkey checked for the second step of a login (src/auth/passkeys.ts): whose it is, its amr,
+ * and what to write in the transaction that opens the session.
+ */
+export interface PasskeyProof { userId: string, amr: string[], claim (tx: Transaction): Promise<boolean> }
+
 /** Whether a session so opened had a second factor. */
 export const withSecondFactor = (amr: readonly string[]): boolean => amr.includes('mfa')
 
@@ -133,7 +139,8 @@ export function createSessions ({ store, accounts, revocation, secondFactors, ch
       if ((narrowScopes(grantedScopes(user.roles), requested)?.length ?? 0) === 0) return 'invalid_scope'
       const mfaToken = await challenges.open(tx, 'login', user.id, { passwordVersion: user.passwordVersion, requested: requested ?? null }, MFA_TOKEN_TTL)
       await tx.audit.record({ type: 'login_mfa_required', userId, ...client, detail: { via } })
-      return { mfaToken, methods: ['totp', 'recovery_code'], expiresIn: MFA_TOKEN_TTL }
+      const methods = ['totp', 'recovery_code', ...(await tx.secondFactors.passkeys.count(user.id) > 0 ? ['passkey'] : [])]
+      return { mfaToken, methods, expiresIn: MFA_TOKEN_TTL }
     })
   }
 
@@ -197,12 +204,12 @@ export function createSessions ({ store, accounts, revocation, secondFactors, ch
     },
 
     /**
-     * The second step of a pending login: a TOTP code or a recovery code, used up if right. A
-     * wrong one takes a slot of the account's password limit and counts against the handle,
-     * which the fifth uses up. Throws invalid_mfa_token (unknown, used, expired, or the user
-     * changed meanwhile), invalid_code, rate_limited.
+     * The second step of a pending login: a TOTP code or a recovery code, used up if right, or
+     * a passkey of the same user. A wrong one takes a slot of the account's password limit and
+     * counts against the handle, which the fifth uses up. Throws invalid_mfa_token (unknown,
+     * used, expired, or the user changed meanwhile), invalid_code, rate_limited.
      */
-    async secondFactor (mfaToken: string, code: string, client: Client & { via: 'api' | 'browser' }, attempt: PasswordAttempt): Promise<IssuedTokens> {
+    async secondFactor (mfaToken: string, proof: string | PasskeyProof, client: Client & { via: 'api' | 'browser' }, attempt: PasswordAttempt): Promise<IssuedTokens> {
       const { via, ...where } = client
       const pending = await challenges.find(mfaToken, 'login')
       if (pending === null || pending.userId === null) throw new InvalidMfaToken()
@@ -213,14 +220,17 @@ export function createSessions ({ store, accounts, revocation, secondFactors, ch
       let opened: IssuedTokens | 'refused' | 'invalid_scope' | 'wrong'
       try {
         opened = await store.transaction(async tx => {
-          const kind = await secondFactors.check(tx, userId, code)
+          const kind = typeof proof === 'string'
+            ? await secondFactors.check(tx, userId, proof)
+            : proof.userId === userId && await proof.claim(tx) ? 'passkey' : undefined
           if (kind === undefined) return 'wrong'
           // Used meanwhile by a request with another right code: that one's code use is undone.
           if (!await challenges.use(tx, mfaToken, 'login')) throw new InvalidMfaToken()
           const user = await tx.users.get(userId)
           if (user === null || user.disabled || user.passwordVersion !== passwordVersion) return 'refused'
           if (kind === 'recovery_code') await tx.audit.record({ type: 'mfa_recovery_code_used', userId, ...where, detail: { via } })
-          return await start(tx, user, AMR_PASSWORD_AND_CODE, requested ?? undefined, where, via)
+          const amr = typeof proof === 'string' ? AMR_PASSWORD_AND_CODE : ['pwd', ...proof.amr]
+          return await start(tx, user, amr, requested ?? undefined, where, via)
         })
         wrong = opened === 'wrong'
       } finally {

@@ -186,6 +186,7 @@ async function signIn (username, password) {
     show(false)
     $('#signed-out').hidden = true
     $('#second-step').hidden = false
+    $('#passkey-second-step').hidden = !session.methods.includes('passkey')
     $('#login-code input').focus()
     return false
   }
@@ -222,12 +223,12 @@ async function ceremony (start) {
   }
 }
 
-// A passkey alone signs in, with two factors: from the sign-in form, or in place of a code.
-for (const button of document.querySelectorAll('.passkey-sign-in')) {
-  button.addEventListener('click', () => run(async () => {
+// A passkey alone signs in, with two factors; after a password, it is the second step.
+for (const [button, path] of [['#passkey-sign-in', '/auth/passkeys/login'], ['#passkey-second-step', '/auth/login/mfa']]) {
+  $(button).addEventListener('click', () => run(async () => {
     const optionsJSON = await api('POST', '/auth/passkeys/login/options')
     const response = await ceremony(() => SimpleWebAuthnBrowser.startAuthentication({ optionsJSON }))
-    const session = await api('POST', '/auth/passkeys/login', { response })
+    const session = await api('POST', path, { response })
     csrfToken = session.csrfToken
     await loadAccount()
     say(`Signed in as ${$('#me [data-field="username"]').textContent}.`)

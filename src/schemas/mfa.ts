@@ -13,7 +13,7 @@ export const MfaRequiredReply = Type.Object({
 /** The browser login's answer for a user with a second factor: no cookie yet but the pending login's. */
 export const MfaChallenge = Type.Object({
   mfaRequired: Type.Literal(true),
-  methods: Type.Array(Type.String(), { description: 'totp, recovery_code: what POST /auth/login/mfa takes' })
+  methods: Type.Array(Type.String(), { description: 'totp, recovery_code, and passkey if the user has one: what POST /auth/login/mfa takes' })
 }, { title: 'Second factor required' })
 
 const Code = Type.String({ minLength: 1, maxLength: 64, description: 'The 6-digit code of the authenticator app, or a recovery code' })

@@ -317,6 +317,23 @@ t.test('passkeys in Chromium: registered from the page, then a sign-in with no u
   t.match(await page.locator('#passkey-list td:nth-child(3)').textContent(), /\d/, 'its last use is shown')
   t.equal((await credentials())[0].signCount, 2, 'the authenticator signed twice: the registration and the sign-in')
 
+  // With an authenticator app on, the passkey can be the second step of a password login.
+  await page.click('#totp-start')
+  await page.locator('#totp-confirm').waitFor()
+  await page.fill('#totp-confirm [name=code]', totpCode((await page.locator('#totp-secret').textContent())!, totpStep(Date.now())))
+  await page.click('#totp-confirm button')
+  await saying(page, 'Two-step sign-in is on.')
+  await page.click('#sign-out')
+  await saying(page, 'Signed out.')
+  await page.fill('#sign-in [name=username]', 'pia')
+  await page.fill('#sign-in [name=password]', PASSWORD)
+  await page.click('#sign-in button')
+  await page.locator('#passkey-second-step').waitFor()
+  await page.click('#passkey-second-step')
+  await saying(page, 'Signed in as pia.')
+  const stepped = db.prepare('SELECT amr FROM Session ORDER BY createdAt DESC LIMIT 1').get() as { amr: string }
+  t.equal(stepped.amr, 'pwd hwk user mfa', 'a password, then the passkey')
+
   const other = await chromiumPage(t)
   await authenticator(other.page)
   await other.page.goto(base)

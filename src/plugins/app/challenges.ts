@@ -2,6 +2,7 @@
 // every ten minutes.
 import fp from 'fastify-plugin'
 import { createChallenges, type Challenges } from '../../auth/challenges.js'
+import { every } from './every.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -12,11 +13,5 @@ declare module 'fastify' {
 export default fp(async function challenges (app) {
   const challenges = createChallenges({ store: app.store })
   app.decorate('challenges', challenges)
-  let timer: NodeJS.Timeout | undefined
-  app.addHook('onReady', async () => {
-    timer = setInterval(() => {
-      challenges.purge().catch(err => app.log.error({ err }, 'challenge purge failed'))
-    }, 10 * 60_000).unref()
-  })
-  app.addHook('onClose', async () => clearInterval(timer))
+  every(app, 10 * 60_000, 'challenge purge', challenges.purge)
 }, { name: 'challenges', dependencies: ['store'] })

@@ -2,6 +2,7 @@
 // purged every ten minutes.
 import fp from 'fastify-plugin'
 import { createMailTokens, type MailTokens } from '../../auth/mail-tokens.js'
+import { every } from './every.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -12,11 +13,5 @@ declare module 'fastify' {
 export default fp(async function mailTokens (app) {
   const tokens = createMailTokens({ store: app.store, mailer: app.mailer, baseUrl: app.config.linkOrigin, config: app.config })
   app.decorate('mailTokens', tokens)
-  let timer: NodeJS.Timeout | undefined
-  app.addHook('onReady', async () => {
-    timer = setInterval(() => {
-      tokens.purge().catch(err => app.log.error({ err }, 'mail token purge failed'))
-    }, 10 * 60_000).unref()
-  })
-  app.addHook('onClose', async () => clearInterval(timer))
+  every(app, 10 * 60_000, 'mail token purge', tokens.purge)
 }, { name: 'mail-tokens', dependencies: ['store', 'mailer'] })

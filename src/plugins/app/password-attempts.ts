@@ -16,6 +16,7 @@
 // process's memory. The per-IP limit stays per process on both (README: Abuse).
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
+import { every } from './every.js'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { RateLimited } from '../../errors.js'
 import { bounded, createSharedWindow, createSlidingWindow } from '../../auth/limits.js'
@@ -72,13 +73,10 @@ export default fp(async function passwordAttempts (app) {
       }
   if (store.shared) {
     // Rows past their window count for nothing: gone every ten minutes, by whichever instance.
-    const purge = () => {
+    every(app, 10 * 60_000, 'password attempts purge', async () => {
       const now = Date.now()
-      store.attempts.purge(new Date(now - HOUR), new Date(now - DEVICE_TTL_MS)).catch(err => app.log.error({ err }, 'password attempts purge failed'))
-    }
-    let timer: NodeJS.Timeout | undefined
-    app.addHook('onReady', async () => { timer = setInterval(purge, 10 * 60_000).unref() })
-    app.addHook('onClose', async () => { clearInterval(timer) })
+      await store.attempts.purge(new Date(now - HOUR), new Date(now - DEVICE_TTL_MS))
+    })
   }
 
   app.decorate('passwordAttempt', async function (request: FastifyRequest, reply?: FastifyReply): Promise<PasswordAttempt> {

@@ -3,6 +3,7 @@
 // (PostgreSQL's LISTEN/NOTIFY), and every second in any case; expired rows purged every ten
 // minutes.
 import fp from 'fastify-plugin'
+import { every } from './every.js'
 import { createRevocation, type Revocation } from '../../auth/revocation.js'
 
 declare module 'fastify' {
@@ -18,24 +19,16 @@ export default fp(async function revocation (app) {
   const revocation = createRevocation({ store: app.store, accessTokenTtl: app.config.ACCESS_TOKEN_TTL })
   app.decorate('revocation', revocation)
 
-  // A failed round is logged and retried at the next tick; the copy stays as it was meanwhile.
-  const every = (ms: number, task: () => Promise<unknown>, what: string) => {
-    const timer = setInterval(() => { task().catch(err => app.log.error({ err }, `${what} failed`)) }, ms)
-    timer.unref()
-    return timer
-  }
-  const timers: NodeJS.Timeout[] = []
   let unwatch = () => {}
   app.addHook('onReady', async () => {
     // A purge that fails (a long backlog past the statement timeout) does not stop the start:
     // the next round tries again.
     await revocation.purge().catch(err => app.log.error({ err }, 'purge failed'))
     await revocation.sync()
-    timers.push(every(SYNC_INTERVAL_MS, revocation.sync, 'denylist sync'), every(PURGE_INTERVAL_MS, revocation.purge, 'purge'))
     unwatch = app.store.denylist.watch(() => { revocation.sync().catch(err => app.log.error({ err }, 'denylist sync failed')) })
   })
-  app.addHook('onClose', async () => {
-    unwatch()
-    for (const timer of timers) clearInterval(timer)
-  })
+  // After the first sync (the hook above runs first). A failed round leaves the copy as it was.
+  every(app, SYNC_INTERVAL_MS, 'denylist sync', revocation.sync)
+  every(app, PURGE_INTERVAL_MS, 'purge', revocation.purge)
+  app.addHook('onClose', async () => unwatch())
 }, { name: 'revocation', dependencies: ['store'] })

@@ -10,7 +10,10 @@ import { BrowserSession, LoginRequest } from '../../schemas/session.js'
 import { parseScope } from '../../roles.js'
 import { ANONYMOUS } from '../../plugins/app/csrf.js'
 import { InvalidCredentials, InvalidMfaToken } from '../../errors.js'
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server'
 import { CodeRequest, MfaChallenge } from '../../schemas/mfa.js'
+import { AuthenticationRequest } from '../../schemas/passkeys.js'
+import { passkeyAmr, relyingParty } from '../../auth/passkeys.js'
 import { clientOf } from '../../schemas/audit.js'
 
 const login: FastifyPluginAsyncTypebox = async (app) => {
@@ -37,11 +40,11 @@ const login: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/login/mfa', {
     schema: {
-      summary: 'Browser login, second step: a code of the authenticator app or a recovery code',
-      description: 'After POST /auth/login answered mfaRequired; the same x-csrf-token. Sets the session cookies.',
+      summary: 'Browser login, second step: a code of the authenticator app, a recovery code, or a passkey',
+      description: 'After POST /auth/login answered mfaRequired; the same x-csrf-token. { code }, or { response }: a passkey\'s answer to POST /auth/passkeys/login/options. Sets the session cookies.',
       tags: ['browser'],
       consumes: ['application/json', 'application/x-www-form-urlencoded'],
-      body: CodeRequest,
+      body: Type.Union([CodeRequest, AuthenticationRequest]),
       response: { 200: BrowserSession, 400: ErrorReply, 403: ErrorReply, 429: ErrorReply }
     }
   }, async (request, reply) => {
@@ -49,7 +52,15 @@ const login: FastifyPluginAsyncTypebox = async (app) => {
     const pending = request.pendingLoginCookie()
     if (pending === undefined) throw new InvalidMfaToken()
     const attempt = await app.passwordAttempt(request, reply)
-    const issued = await app.sessions.secondFactor(pending, request.body.code, { ...clientOf(request), via: 'browser' }, attempt)
+    const { body } = request
+    let proof
+    if ('code' in body) {
+      proof = body.code
+    } else {
+      const { passkey, claim } = await app.passkeys.verifyLogin(body.response as unknown as AuthenticationResponseJSON, relyingParty(app.ownOrigin(request)))
+      proof = { userId: passkey.userId, amr: passkeyAmr(passkey.deviceType), claim }
+    }
+    const issued = await app.sessions.secondFactor(pending, proof, { ...clientOf(request), via: 'browser' }, attempt)
     return reply.startBrowserSession(issued, { rotateCsrf: true })
   })
 }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { bearer, build, enableTotp, nextCode, PASSWORD, refresh, register, signedIn, signedInAdmin, token, tokenWithCode } from '../../helper.js'
+import { bearer, build, enableTotp, nextCode, PASSWORD, refresh, register, signedIn, signedInAdmin, token, tokenWithCode, type App } from '../../helper.js'
 
 t.test('a token without the scope a route needs: 403 with the exact challenge', async t => {
   const app = await build(t)
@@ -50,21 +50,27 @@ t.test('after an admin removes a role, the next refresh carries fewer scopes', a
   t.equal((await app.inject({ url: '/admin/users', headers: bearer(next.json().access_token) })).statusCode, 403)
 })
 
+/** A user made admin, without a second factor. */
+async function admin (app: App) {
+  const user = await register(app)
+  await app.store.prisma.userRole.create({ data: { userId: user.id, role: 'admin' } })
+  return user
+}
+
 t.test('the admin scopes need a second factor: a password alone gets the rest, and a 401 that says to step up', async t => {
   const app = await build(t)
-  const admin = await register(app)
-  await app.store.prisma.userRole.create({ data: { userId: admin.id, role: 'admin' } })
-  const password = await token(app, admin.username)
+  const { username } = await admin(app)
+  const password = await token(app, username)
   t.equal(password.scope, 'profile', 'MFA_REQUIRED_SCOPES (the admin scopes, by default) withheld')
   const refused = await app.inject({ url: '/admin/users', headers: bearer(password.access_token) })
   t.equal(refused.statusCode, 401)
   t.equal(refused.json().error, 'insufficient_user_authentication')
   t.equal(refused.headers['www-authenticate'], 'Bearer realm="authd", error="insufficient_user_authentication", error_description="This needs a session opened with a second factor; sign in again with it"')
-  const asked = await app.inject({ method: 'POST', url: '/auth/token', payload: { username: admin.username, password: PASSWORD, scope: 'users:read' } })
+  const asked = await app.inject({ method: 'POST', url: '/auth/token', payload: { username, password: PASSWORD, scope: 'users:read' } })
   t.equal(asked.json().error, 'invalid_scope', 'asked for alone, an admin scope cannot be had with a password')
 
   const totp = await enableTotp(app, password.access_token)
-  const stepped = await tokenWithCode(app, admin.username, totp)
+  const stepped = await tokenWithCode(app, username, totp)
   t.equal(stepped.scope, 'profile users:read users:write sessions:revoke clients:read clients:write')
   t.equal((await app.inject({ url: '/admin/users', headers: bearer(stepped.access_token) })).statusCode, 200)
   t.equal((await refresh(app, stepped.refresh_token)).json().scope, stepped.scope, 'a refresh keeps them: the session was opened with the code')
@@ -77,21 +83,18 @@ t.test('the admin scopes need a second factor: a password alone gets the rest, a
 
 t.test('MFA_REQUIRED_SCOPES=none: the admin scopes with a password, as before', async t => {
   const app = await build(t, { MFA_REQUIRED_SCOPES: 'none' })
-  const admin = await register(app)
-  await app.store.prisma.userRole.create({ data: { userId: admin.id, role: 'admin' } })
-  const tokens = await token(app, admin.username)
+  const tokens = await token(app, (await admin(app)).username)
   t.equal(tokens.scope, 'profile users:read users:write sessions:revoke clients:read clients:write')
   t.equal((await app.inject({ url: '/admin/users', headers: bearer(tokens.access_token) })).statusCode, 200)
 })
 
 t.test('MFA_REQUIRED_SCOPES=users:write: only that one waits for the second factor', async t => {
   const app = await build(t, { MFA_REQUIRED_SCOPES: 'users:write' })
-  const admin = await register(app)
-  await app.store.prisma.userRole.create({ data: { userId: admin.id, role: 'admin' } })
-  const tokens = await token(app, admin.username)
+  const { id, username } = await admin(app)
+  const tokens = await token(app, username)
   t.equal(tokens.scope, 'profile users:read sessions:revoke clients:read clients:write')
   t.equal((await app.inject({ url: '/admin/users', headers: bearer(tokens.access_token) })).statusCode, 200)
-  t.equal((await app.inject({ method: 'PATCH', url: `/admin/users/${admin.id}`, headers: bearer(tokens.access_token), payload: { disabled: false } })).statusCode, 401)
+  t.equal((await app.inject({ method: 'PATCH', url: `/admin/users/${id}`, headers: bearer(tokens.access_token), payload: { disabled: false } })).statusCode, 401)
 })
 
 t.test('the OpenAPI document shows the scopes each route needs', async t => {

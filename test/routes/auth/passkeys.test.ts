@@ -2,7 +2,7 @@
 // not the right one gets. A real authenticator's ceremonies run in Chromium
 // (test/e2e/browser.test.ts): registration, a sign-in with no username, a replayed answer.
 import t from 'tap'
-import { bearer, Browser, build, signedIn, signedInAdmin, type App } from '../../helper.js'
+import { bearer, Browser, build, enableTotp, PASSWORD, signedIn, signedInAdmin, type App } from '../../helper.js'
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
 
@@ -104,4 +104,19 @@ t.test('the page gets the browser side of WebAuthn from this service', async t =
   t.equal(res.statusCode, 200)
   t.match(res.headers['content-type'], /javascript/)
   t.match(res.body, /SimpleWebAuthnBrowser/)
+})
+
+t.test('the second step of a password login takes a passkey answer too, and refuses one it did not ask for', async t => {
+  const app = await build(t)
+  const { user, tokens } = await signedIn(app)
+  await enableTotp(app, tokens.access_token)
+  await app.store.prisma.passkey.create({ data: { id: 'cred-1', userId: user.id, name: 'Phone', publicKey: 'AAAA', deviceType: 'multiDevice' } })
+  const browser = new Browser(app)
+  await browser.request('GET', '/auth/csrf')
+  const first = await browser.request('POST', '/auth/login', { payload: { username: user.username, password: PASSWORD } })
+  t.same(first.json(), { mfaRequired: true, methods: ['totp', 'recovery_code', 'passkey'] }, 'a user with a passkey is offered it')
+  const { challenge } = (await browser.request('POST', '/auth/passkeys/login/options')).json()
+  const refused = await browser.request('POST', '/auth/login/mfa', { payload: { response: { ...answer(challenge, 'get'), id: 'cred-1', rawId: 'cred-1' } } })
+  t.equal(refused.json().error, 'passkey_refused', 'an answer that was not signed by the passkey')
+  t.notOk([...browser.jar.keys()].some(name => name.endsWith('access')))
 })
