@@ -6,6 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import pg from 'pg'
 import { onPostgres, PASSWORD, tempDir, testEnv } from '../helper.js'
+import { totpCode, totpStep } from '../../src/auth/totp.js'
+import { MFA_OTP_GRANT } from '../../src/schemas/mfa.js'
 import { postgresDatabase } from '../postgres.js'
 import { listening, startServer } from '../process.js'
 
@@ -52,6 +54,23 @@ async function logIn (base: string, username: string) {
   return res.body as { access_token: string, refresh_token: string }
 }
 
+/**
+ * An admin, as one signs in: the admin scopes need a second factor, so it sets up TOTP with a
+ * first session, then signs in with the next step's code (the mfa-otp grant).
+ */
+async function adminToken (base: string, db: pg.Client) {
+  const admin = await signUp(base)
+  await db.query('INSERT INTO "UserRole" ("userId", role) VALUES ($1, \'admin\')', [admin.id])
+  const first = (await logIn(base, admin.username)).access_token
+  const { secret } = (await call(base, 'POST', '/auth/mfa/totp', { token: first })).body
+  const step = totpStep(Date.now())
+  await call(base, 'POST', '/auth/mfa/totp/confirm', { token: first, body: { code: totpCode(secret, step) } })
+  const pending = await call(base, 'POST', '/auth/token', { body: { username: admin.username, password: PASSWORD } })
+  const res = await call(base, 'POST', '/auth/token', { body: { grant_type: MFA_OTP_GRANT, mfa_token: pending.body.mfa_token, otp: totpCode(secret, step + 1) } })
+  if (res.status !== 200) throw new Error(`admin sign-in: ${res.status}`)
+  return res.body.access_token as string
+}
+
 /** Milliseconds until every one of `bases` refuses the token (401); fails past 5 s. */
 async function refusedEverywhere (bases: string[], token: string): Promise<number> {
   const start = performance.now()
@@ -69,9 +88,7 @@ async function refusedEverywhere (bases: string[], token: string): Promise<numbe
 t.test('what one instance revokes, the others refuse within a second', only, async t => {
   // No grace: presenting a used refresh token again is a reuse at once.
   const { bases: [a, b, c], db } = await instances(t, 3, { REFRESH_REUSE_GRACE: '0' })
-  const admin = await signUp(a)
-  await db.query('INSERT INTO "UserRole" ("userId", role) VALUES ($1, \'admin\')', [admin.id])
-  const adminToken = (await logIn(a, admin.username)).access_token
+  const asAdmin = await adminToken(a, db)
 
   const cases: Record<string, (tokens: { access_token: string, refresh_token: string }, user: { id: string, username: string }) => Promise<unknown>> = {
     logout: async tokens => await call(a, 'POST', '/auth/logout', { token: tokens.access_token }),
@@ -81,7 +98,7 @@ t.test('what one instance revokes, the others refuse within a second', only, asy
       const res = await call(a, 'POST', '/auth/password', { token: own.access_token, body: { currentPassword: PASSWORD, newPassword: 'another long enough passphrase' } })
       if (res.status !== 204) throw new Error(`password: ${res.status}`)
     },
-    'an admin disabling the account': async (_, user) => await call(a, 'PATCH', `/admin/users/${user.id}`, { token: adminToken, body: { disabled: true } }),
+    'an admin disabling the account': async (_, user) => await call(a, 'PATCH', `/admin/users/${user.id}`, { token: asAdmin, body: { disabled: true } }),
     'a refresh token reused': async tokens => {
       if ((await call(a, 'POST', '/auth/refresh', { body: { refresh_token: tokens.refresh_token } })).status !== 200) throw new Error('first use')
       await sleep(5)
@@ -143,11 +160,9 @@ t.test('the per-account password limit is shared: failures spread over the insta
 
 t.test('a machine client disabled on one instance: the others refuse its token within a second, and introspect it inactive', only, async t => {
   const { bases: [a, b, c], db } = await instances(t, 3)
-  const admin = await signUp(a)
-  await db.query('INSERT INTO "UserRole" ("userId", role) VALUES ($1, \'admin\')', [admin.id])
-  const adminToken = (await logIn(a, admin.username)).access_token
+  const asAdmin = await adminToken(a, db)
   const register = async (name: string) => {
-    const res = await call(a, 'POST', '/admin/clients', { token: adminToken, body: { name, scopes: ['tokens:introspect'] } })
+    const res = await call(a, 'POST', '/admin/clients', { token: asAdmin, body: { name, scopes: ['tokens:introspect'] } })
     if (res.status !== 201) throw new Error(`register: ${res.status}`)
     return { id: res.body.client_id as string, basic: `Basic ${Buffer.from(`${res.body.client_id}:${res.body.client_secret}`).toString('base64')}` }
   }
@@ -159,7 +174,7 @@ t.test('a machine client disabled on one instance: the others refuse its token w
   for (const base of [b, c]) t.equal((await call(base, 'GET', '/secure-data', { token })).status, 200)
   t.equal((await form(c, '/auth/introspect', server.basic, `token=${token}`)).body.active, true)
 
-  await call(a, 'PATCH', `/admin/clients/${worker.id}`, { token: adminToken, body: { disabled: true } })
+  await call(a, 'PATCH', `/admin/clients/${worker.id}`, { token: asAdmin, body: { disabled: true } })
   const start = performance.now()
   const pending = new Set([b, c])
   while (pending.size > 0 && performance.now() - start < 5000) {
