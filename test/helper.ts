@@ -11,7 +11,7 @@ import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { migrate } from '../src/store/migrate.js'
 import { onPostgres, postgresDatabase } from './postgres.js'
-import { totpCode, totpStep } from '../src/auth/totp.js'
+import { Secret, TOTP } from 'otpauth'
 import { MFA_OTP_GRANT } from '../src/schemas/mfa.js'
 
 export { engine, onPostgres } from './postgres.js'
@@ -184,6 +184,12 @@ export class Browser {
     return res
   }
 }
+
+/** The 30-second step of a time (ms), as authenticator apps count them. */
+export const totpStep = (ms: number) => Math.floor(ms / 30_000)
+
+/** An authenticator app's code for a step: otpauth's, not the service's own (src/auth/totp.ts). */
+export const totpCode = (secret: string, step: number) => TOTP.generate({ secret: Secret.fromBase32(secret), timestamp: step * 30_000 })
 
 /** A user's authenticator app, as a test holds it: its secret, its recovery codes left, the last step used. */
 export interface Totp { secret: string, recoveryCodes: string[], lastStep: number }

@@ -24,7 +24,7 @@ export function createChallenges ({ store, now = () => Date.now() }: { store: St
       tx.challenges.use(hash(handle), kind, new Date(now())),
 
     /** Counts a wrong answer; the `max`th uses the challenge up. */
-    fail: (handle: string, max: number): Promise<number> => store.challenges.fail(hash(handle), max, new Date(now())),
+    fail: (handle: string, max: number): Promise<void> => store.challenges.fail(hash(handle), max, new Date(now())),
 
     /** Deletes the challenges that expired an hour ago or more. */
     purge: (): Promise<number> => store.challenges.purge(new Date(now() - 3600_000))

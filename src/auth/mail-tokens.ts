@@ -69,6 +69,16 @@ export function createMailTokens ({ store, mailer, baseUrl, config, now = () => 
     },
 
     /**
+     * In `tx`: tells the user that a way of signing in to their account changed (`change`, a
+     * sentence); nothing when the service cannot send mail or the user is gone.
+     */
+    async signInChanged (tx: Pick<Transaction, 'users' | 'outbox'>, userId: string, change: string): Promise<void> {
+      if (!mailer.configured) return
+      const user = await tx.users.get(userId)
+      if (user !== null) await mailer.enqueue(tx, 'second_factor_changed', templates.second_factor_changed(user.email, user.username, change, new Date(now())), new Date(now() + NOTICE_TTL_MS))
+    },
+
+    /**
      * In `tx`: a job for after the answer (see onRequest), with `payload`, sealed like a mail;
      * dropped if not done by the time a `purpose` link issued now would expire.
      */

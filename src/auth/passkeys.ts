@@ -10,12 +10,12 @@
 import type {
   AuthenticationResponseJSON, PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON, RegistrationResponseJSON
 } from '@simplewebauthn/server'
-import type { PasskeyRecord, Store, Transaction } from '../store/index.js'
+import type { PasskeyRecord, Store } from '../store/index.js'
 import { NotFound, PasskeyExists, PasskeyRefused } from '../errors.js'
-import { templates } from './mail-templates.js'
 import type { Challenges } from './challenges.js'
 import type { MailTokens } from './mail-tokens.js'
 import type { Holder } from './second-factors.js'
+import type { PasskeyProof } from './sessions.js'
 
 // Loaded at the first ceremony, not at every start of the service (or of its CLI): it is the
 // largest library here, and most processes never need it.
@@ -24,10 +24,10 @@ const webauthn = () => import('@simplewebauthn/server')
 // How long the browser has to answer, as the options tell it too.
 const CEREMONY_TTL = 300
 
-/** Where the ceremony runs: the service's origin, which the browser must report, and its host, the RP id. */
-export interface RelyingParty { origin: string, id: string }
+/** Where a ceremony runs: the service's origin, which the browser must report, and its host, the RP id. */
+interface RelyingParty { origin: string, id: string }
 
-export const relyingParty = (origin: string): RelyingParty => ({ origin, id: new URL(origin).hostname })
+const relyingParty = (origin: string): RelyingParty => ({ origin, id: new URL(origin).hostname })
 
 /** The challenge a browser's answer carries (base64url, as the options gave it), or undefined. */
 function challengeOf (clientDataJSON: string): string | undefined {
@@ -40,27 +40,22 @@ function challengeOf (clientDataJSON: string): string | undefined {
 }
 
 /** RFC 8176: a hardware-bound key (hwk) or one synced between devices (swk); two factors either way. */
-export const passkeyAmr = (deviceType: string): string[] => [deviceType === 'multiDevice' ? 'swk' : 'hwk', 'user', 'mfa']
+const passkeyAmr = (deviceType: string): string[] => [deviceType === 'multiDevice' ? 'swk' : 'hwk', 'user', 'mfa']
 
 export interface PasskeysOptions {
   store: Store
   challenges: Challenges
-  mailTokens: Pick<MailTokens, 'configured' | 'notify' | 'sent'>
+  mailTokens: Pick<MailTokens, 'signInChanged' | 'sent'>
   /** The name browsers show for the relying party. */
   rpName: string
   now?: () => number
 }
 
 export function createPasskeys ({ store, challenges, mailTokens, rpName, now = () => Date.now() }: PasskeysOptions) {
-  async function tell (tx: Transaction, userId: string, change: string): Promise<void> {
-    if (!mailTokens.configured) return
-    const user = await tx.users.get(userId)
-    if (user !== null) await mailTokens.notify(tx, 'second_factor_changed', templates.second_factor_changed(user.email, user.username, change, new Date(now())))
-  }
-
   return {
     /** The options for navigator.credentials.create(): a resident key, user verification required. */
-    async registrationOptions (userId: string, rp: RelyingParty): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    async registrationOptions (userId: string, origin: string): Promise<PublicKeyCredentialCreationOptionsJSON> {
+      const rp = relyingParty(origin)
       const user = await store.users.get(userId)
       if (user === null) throw new NotFound('No such user')
       const existing = await store.secondFactors.passkeys.list(userId)
@@ -84,7 +79,8 @@ export function createPasskeys ({ store, challenges, mailTokens, rpName, now = (
      * passkey_refused (no such ceremony of this user, a wrong origin, a failed check) or
      * passkey_exists.
      */
-    async register (holder: Holder, name: string | undefined, response: RegistrationResponseJSON, rp: RelyingParty): Promise<PasskeyRecord> {
+    async register (holder: Holder, name: string | undefined, response: RegistrationResponseJSON, origin: string): Promise<PasskeyRecord> {
+      const rp = relyingParty(origin)
       const handle = challengeOf(response.response.clientDataJSON)
       const pending = handle === undefined ? null : await challenges.find(handle, 'passkey_register')
       if (handle === undefined || pending === null || pending.userId !== holder.id) throw new PasskeyRefused('No registration of yours waits for this answer; start again')
@@ -112,7 +108,7 @@ export function createPasskeys ({ store, challenges, mailTokens, rpName, now = (
           backedUp: credentialBackedUp
         })
         await tx.audit.record({ type: 'passkey_added', userId, sessionId, ip, userAgent, detail: { passkey: passkey.id, name: passkey.name } })
-        await tell(tx, userId, `A passkey named "${passkey.name}" was added to your account.`)
+        await mailTokens.signInChanged(tx, userId, `A passkey named "${passkey.name}" was added to your account.`)
         return passkey
       })
       mailTokens.sent()
@@ -128,13 +124,14 @@ export function createPasskeys ({ store, challenges, mailTokens, rpName, now = (
         const passkey = await tx.secondFactors.passkeys.get(id)
         if (passkey === null || passkey.userId !== userId || !await tx.secondFactors.passkeys.remove(userId, id)) throw new NotFound('No such passkey')
         await tx.audit.record({ type: 'passkey_removed', userId, sessionId, ip, userAgent, detail: { passkey: id, name: passkey.name } })
-        await tell(tx, userId, `The passkey named "${passkey.name}" was removed from your account.`)
+        await mailTokens.signInChanged(tx, userId, `The passkey named "${passkey.name}" was removed from your account.`)
       })
       mailTokens.sent()
     },
 
     /** The options for navigator.credentials.get(): any passkey of this relying party (discoverable). */
-    async loginOptions (rp: RelyingParty): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    async loginOptions (origin: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
+      const rp = relyingParty(origin)
       const handle = await challenges.open(store, 'passkey_login', null, {}, CEREMONY_TTL)
       return await (await webauthn()).generateAuthenticationOptions({
         rpID: rp.id,
@@ -146,10 +143,11 @@ export function createPasskeys ({ store, challenges, mailTokens, rpName, now = (
 
     /**
      * Checks a sign-in answer: its challenge, origin, RP id, signature, user verification and
-     * counter. Returns the passkey and what to write in the transaction that opens the session
-     * (the challenge used, the counter moved on), or throws passkey_refused.
+     * counter. Returns whose passkey it is, its amr, and what to write in the transaction that
+     * opens the session (the challenge used, the counter moved on); or throws passkey_refused.
      */
-    async verifyLogin (response: AuthenticationResponseJSON, rp: RelyingParty): Promise<{ passkey: PasskeyRecord, claim: (tx: Transaction) => Promise<boolean> }> {
+    async verifyLogin (response: AuthenticationResponseJSON, origin: string): Promise<PasskeyProof> {
+      const rp = relyingParty(origin)
       const handle = challengeOf(response.response.clientDataJSON)
       const pending = handle === undefined ? null : await challenges.find(handle, 'passkey_login')
       if (handle === undefined || pending === null) throw new PasskeyRefused('No sign-in waits for this answer; start again')
@@ -175,7 +173,8 @@ export function createPasskeys ({ store, challenges, mailTokens, rpName, now = (
       if (!verified.verified) throw new PasskeyRefused('The passkey could not be verified')
       const { newCounter } = verified.authenticationInfo
       return {
-        passkey,
+        userId: passkey.userId,
+        amr: passkeyAmr(passkey.deviceType),
         claim: async tx => await challenges.use(tx, handle, 'passkey_login') &&
           await tx.secondFactors.passkeys.use(passkey.id, passkey.counter, newCounter, new Date(now()))
       }

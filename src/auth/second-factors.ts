@@ -7,7 +7,6 @@ import { InvalidCode, NotFound, TotpEnabled, TotpNotEnabled, TotpNotStarted } fr
 import { createSealer } from './sealed.js'
 import { isTotpCode, matchTotp, newTotpSecret, totpUri } from './totp.js'
 import { RECOVERY_CODE_COUNT, hashRecoveryCode, newRecoveryCode } from './recovery-codes.js'
-import { templates } from './mail-templates.js'
 import { auditedAs, type Actor } from './admin.js'
 import type { Accounts, PasswordAttempt } from './accounts.js'
 import type { MailTokens } from './mail-tokens.js'
@@ -21,7 +20,7 @@ export type Holder = Client & { id: string, sessionId: string }
 export interface SecondFactorsOptions {
   store: Store
   accounts: Pick<Accounts, 'confirmPassword'>
-  mailTokens: Pick<MailTokens, 'configured' | 'notify' | 'sent'>
+  mailTokens: Pick<MailTokens, 'signInChanged' | 'sent'>
   /** The service secret: the TOTP secrets are sealed under a key derived from it. */
   secret: string
   /** The name authenticator apps show next to the account. */
@@ -32,14 +31,19 @@ export interface SecondFactorsOptions {
 export function createSecondFactors ({ store, accounts, mailTokens, secret, issuer, now = () => Date.now() }: SecondFactorsOptions) {
   const sealer = createSealer(secret, 'totp secret')
 
+  /** The time step whose code `code` is, for the user's (sealed) secret; undefined if none. */
+  function stepOf (sealed: string, userId: string, code: string): number | undefined {
+    const plain = sealer.open(sealed, userId)
+    return plain === undefined ? undefined : matchTotp(plain, code, now())
+  }
+
   /** In `tx`: the code's kind if it is right for the user, and uses it up; undefined otherwise. */
   async function check (tx: Pick<Transaction, 'secondFactors'>, userId: string, code: string): Promise<CodeKind | undefined> {
     const given = code.trim()
     if (isTotpCode(given)) {
       const totp = await tx.secondFactors.totp.get(userId)
       if (totp === null || totp.confirmedAt === null) return undefined
-      const plain = sealer.open(totp.sealed, userId)
-      const step = plain === undefined ? undefined : matchTotp(plain, given, now())
+      const step = stepOf(totp.sealed, userId, given)
       return step !== undefined && await tx.secondFactors.totp.use(userId, step) ? 'totp' : undefined
     }
     return await tx.secondFactors.recoveryCodes.use(userId, hashRecoveryCode(given), new Date(now())) ? 'recovery_code' : undefined
@@ -54,14 +58,6 @@ export function createSecondFactors ({ store, accounts, mailTokens, secret, issu
     const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode)
     await tx.secondFactors.recoveryCodes.replace(userId, codes.map(hashRecoveryCode))
     return codes
-  }
-
-  async function tell (tx: Transaction, userId: string, change: string): Promise<boolean> {
-    if (!mailTokens.configured) return false
-    const user = await tx.users.get(userId)
-    if (user === null) return false
-    await mailTokens.notify(tx, 'second_factor_changed', templates.second_factor_changed(user.email, user.username, change, new Date(now())))
-    return true
   }
 
   /**
@@ -128,12 +124,11 @@ export function createSecondFactors ({ store, accounts, mailTokens, secret, issu
         const totp = await tx.secondFactors.totp.get(userId)
         if (totp === null) throw new TotpNotStarted()
         if (totp.confirmedAt !== null) throw new TotpEnabled()
-        const plain = sealer.open(totp.sealed, userId)
-        const step = plain === undefined ? undefined : matchTotp(plain, code.trim(), now())
+        const step = stepOf(totp.sealed, userId, code.trim())
         if (step === undefined || !await tx.secondFactors.totp.confirm(userId, step, new Date(now()))) throw new InvalidCode()
         const codes = await newRecoveryCodes(tx, userId)
         await tx.audit.record({ type: 'mfa_enabled', userId, sessionId, ip, userAgent, detail: { method: 'totp' } })
-        await tell(tx, userId, 'An authenticator app was set up as the second factor of your account.')
+        await mailTokens.signInChanged(tx, userId, 'An authenticator app was set up as the second factor of your account.')
         return codes
       })
       mailTokens.sent()
@@ -152,7 +147,7 @@ export function createSecondFactors ({ store, accounts, mailTokens, secret, issu
         await tx.secondFactors.totp.remove(userId)
         await tx.secondFactors.recoveryCodes.remove(userId)
         await tx.audit.record({ type: 'mfa_disabled', userId, sessionId, ip, userAgent, detail: { method: 'totp', with: kind } })
-        await tell(tx, userId, 'The authenticator app of your account was turned off, and its recovery codes no longer work.')
+        await mailTokens.signInChanged(tx, userId, 'The authenticator app of your account was turned off, and its recovery codes no longer work.')
       })
       mailTokens.sent()
     },
@@ -180,7 +175,7 @@ export function createSecondFactors ({ store, accounts, mailTokens, secret, issu
         await tx.secondFactors.recoveryCodes.remove(userId)
         const passkeys = await tx.secondFactors.passkeys.removeAll(userId)
         await tx.audit.record({ type: 'mfa_reset', userId, ...auditedAs(actor), detail: { totp, passkeys } })
-        if (totp || passkeys > 0) await tell(tx, userId, 'An administrator removed the second factors of your account (authenticator app, recovery codes and passkeys).')
+        if (totp || passkeys > 0) await mailTokens.signInChanged(tx, userId, 'An administrator removed the second factors of your account (authenticator app, recovery codes and passkeys).')
         return { totp, passkeys }
       })
       mailTokens.sent()

@@ -42,17 +42,20 @@ export interface PendingLogin {
 }
 
 /** How a login went, as RFC 8176 names it: a password, and a one-time code (TOTP or recovery code). */
-export const AMR_PASSWORD = ['pwd']
-export const AMR_PASSWORD_AND_CODE = ['pwd', 'otp', 'mfa']
+const AMR_PASSWORD = ['pwd']
+const AMR_PASSWORD_AND_CODE = ['pwd', 'otp', 'mfa']
 
 /**
- * A passkey checked for the second step of a login (src/auth/passkeys.ts): whose it is, its amr,
- * and what to write in the transaction that opens the session.
+ * A passkey checked (src/auth/passkeys.ts): whose it is, its amr, and what to write in the
+ * transaction that opens the session.
  */
 export interface PasskeyProof { userId: string, amr: string[], claim (tx: Transaction): Promise<boolean> }
 
 /** Whether a session so opened had a second factor. */
-export const withSecondFactor = (amr: readonly string[]): boolean => amr.includes('mfa')
+const withSecondFactor = (amr: readonly string[]): boolean => amr.includes('mfa')
+
+/** Why a login with right credentials opened nothing. */
+type Refusal = 'refused' | 'invalid_scope' | 'email_not_verified'
 
 // The second step must come soon, and may fail a few times before the login starts over.
 const MFA_TOKEN_TTL = 300
@@ -129,7 +132,7 @@ export function createSessions ({ store, accounts, revocation, secondFactors, ch
   // changed since, that check no longer counts. A user with a second factor gets a pending
   // login instead of a session.
   async function open (userId: string, password: { version: number, rehash: string | undefined }, requested: string[] | undefined, client: Client, via: string) {
-    return await store.transaction(async (tx): Promise<IssuedTokens | PendingLogin | 'refused' | 'invalid_scope' | 'email_not_verified'> => {
+    return await store.transaction(async (tx): Promise<IssuedTokens | PendingLogin | Refusal> => {
       const user = await tx.users.get(userId)
       if (user === null || user.disabled || user.passwordVersion !== password.version) return 'refused'
       if (config.REQUIRE_EMAIL_VERIFICATION && !user.emailVerified) return 'email_not_verified'
@@ -142,6 +145,14 @@ export function createSessions ({ store, accounts, revocation, secondFactors, ch
       const methods = ['totp', 'recovery_code', ...(await tx.secondFactors.passkeys.count(user.id) > 0 ? ['passkey'] : [])]
       return { mfaToken, methods, expiresIn: MFA_TOKEN_TTL }
     })
+  }
+
+  // A login that opened nothing: audited (`reason` unless it was only refused), then answered
+  // with invalid_scope or email_not_verified; a plain refusal is the caller's to answer.
+  async function refuse (userId: string | null, client: Client, detail: Record<string, unknown>, outcome: Refusal): Promise<void> {
+    await store.audit.record({ type: 'login_failed', userId, ...client, detail: { ...detail, ...(outcome !== 'refused' && { reason: outcome }) } })
+    if (outcome === 'invalid_scope') throw new InvalidScope('None of the requested scopes can be granted')
+    if (outcome === 'email_not_verified') throw new EmailNotVerified()
   }
 
   // Ends sessions, denies `extra` too, and records the event for the number that ended (none
@@ -197,9 +208,7 @@ export function createSessions ({ store, accounts, revocation, secondFactors, ch
         ? 'refused'
         : await open(checked.userId, { version: checked.passwordVersion, rehash: checked.rehash }, requested, where, via)
       if (typeof issued !== 'string') return issued
-      await store.audit.record({ type: 'login_failed', userId: checked.accountId, ...where, detail: { via, ...(issued !== 'refused' && { reason: issued }) } })
-      if (issued === 'invalid_scope') throw new InvalidScope('None of the requested scopes can be granted')
-      if (issued === 'email_not_verified') throw new EmailNotVerified()
+      await refuse(checked.accountId, where, { via }, issued)
       return null
     },
 
@@ -242,8 +251,8 @@ export function createSessions ({ store, accounts, revocation, secondFactors, ch
         await store.audit.record({ type: 'mfa_failed', userId, ...where, detail: { via } })
         throw new InvalidCode()
       }
-      await store.audit.record({ type: 'login_failed', userId, ...where, detail: { via, reason: opened } })
-      if (opened === 'invalid_scope') throw new InvalidScope('None of the requested scopes can be granted')
+      // (A plain refusal here is a user who changed since the password: the handle is void.)
+      await refuse(userId, where, { via, reason: opened }, opened)
       throw new InvalidMfaToken()
     },
 
@@ -253,9 +262,9 @@ export function createSessions ({ store, accounts, revocation, secondFactors, ch
      * on), and nothing opens unless it returns true. Null when the claim failed or the user
      * cannot sign in (disabled, gone); throws email_not_verified as a login does.
      */
-    async openVerified (userId: string, amr: string[], client: Client & { via: 'api' | 'browser' }, claim: (tx: Transaction) => Promise<boolean>): Promise<IssuedTokens | null> {
+    async openVerified ({ userId, amr, claim }: PasskeyProof, client: Client & { via: 'api' | 'browser' }): Promise<IssuedTokens | null> {
       const { via, ...where } = client
-      const opened = await store.transaction(async (tx): Promise<IssuedTokens | 'refused' | 'invalid_scope' | 'email_not_verified'> => {
+      const opened = await store.transaction(async (tx): Promise<IssuedTokens | Refusal> => {
         if (!await claim(tx)) return 'refused'
         const user = await tx.users.get(userId)
         if (user === null || user.disabled) return 'refused'
@@ -263,9 +272,7 @@ export function createSessions ({ store, accounts, revocation, secondFactors, ch
         return await start(tx, user, amr, undefined, where, via)
       })
       if (typeof opened !== 'string') return opened
-      await store.audit.record({ type: 'login_failed', userId, ...where, detail: { via, amr, ...(opened !== 'refused' && { reason: opened }) } })
-      if (opened === 'invalid_scope') throw new InvalidScope('None of the requested scopes can be granted')
-      if (opened === 'email_not_verified') throw new EmailNotVerified()
+      await refuse(userId, where, { via, amr }, opened)
       return null
     },
 

@@ -18,10 +18,6 @@ export function totpUri (secret: string, issuer: string, account: string): strin
 /** The time step (counter) at `now`, in milliseconds. */
 export const totpStep = (now: number): number => TOTP.counter({ period: PERIOD, timestamp: now })
 
-/** The code for a step; for tests and for nothing else the service does. */
-export const totpCode = (secret: string, step: number): string =>
-  TOTP.generate({ secret: Secret.fromBase32(secret), digits: DIGITS, period: PERIOD, timestamp: step * PERIOD * 1000 })
-
 /** Whether `code` has the form of a TOTP code (rather than a recovery code). */
 export const isTotpCode = (code: string): boolean => /^\d{6}$/.test(code)
 

@@ -4,7 +4,7 @@ import type { Db } from './database.js'
 import type { ChallengeKind, ChallengeRecord } from './records.js'
 
 const live = (hash: string, kind: ChallengeKind, now: Date) => ({ hash, kind, usedAt: null, expiresAt: { gt: now } })
-const select = { userId: true, data: true, failures: true, expiresAt: true } as const
+const select = { userId: true, data: true } as const
 
 export function createChallenges (db: Db) {
   return {
@@ -22,11 +22,10 @@ export function createChallenges (db: Db) {
     use: async (hash: string, kind: ChallengeKind, now: Date): Promise<boolean> =>
       (await db.challenge.updateMany({ where: live(hash, kind, now), data: { usedAt: now } })).count === 1,
 
-    /** Counts a wrong answer; past `max` of them the challenge is used up. Returns the count. */
-    async fail (hash: string, max: number, now: Date): Promise<number> {
+    /** Counts a wrong answer; the `max`th uses the challenge up. */
+    async fail (hash: string, max: number, now: Date): Promise<void> {
       const row = await db.challenge.update({ where: { hash }, data: { failures: { increment: 1 } }, select: { failures: true } })
       if (row.failures >= max) await db.challenge.updateMany({ where: { hash, usedAt: null }, data: { usedAt: now } })
-      return row.failures
     },
 
     /** Deletes those expired before `before`; returns how many. */

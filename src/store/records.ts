@@ -197,9 +197,8 @@ export interface PasskeyRecord {
 /** What a two-step exchange waits for: a login's second factor, a passkey registration or sign-in. */
 export type ChallengeKind = 'login' | 'passkey_register' | 'passkey_login'
 
+/** A live challenge, as its second step reads it: whose, and what the first step left for it. */
 export interface ChallengeRecord {
   userId: string | null
   data: Record<string, unknown>
-  failures: number
-  expiresAt: Date
 }

@@ -12,9 +12,8 @@ import { createMailTokens } from '../../src/auth/mail-tokens.js'
 import { createSessions, type AccessClaims, type IssuedTokens, type PendingLogin } from '../../src/auth/sessions.js'
 import { createSecondFactors } from '../../src/auth/second-factors.js'
 import { createChallenges } from '../../src/auth/challenges.js'
-import { totpCode, totpStep } from '../../src/auth/totp.js'
 import { InvalidCode, InvalidGrant, InvalidMfaToken } from '../../src/errors.js'
-import { PASSWORD, tempDir } from '../helper.js'
+import { PASSWORD, tempDir, totpCode, totpStep } from '../helper.js'
 
 const CLIENT = { ip: '192.0.2.1', userAgent: 'test' }
 const ANY_ATTEMPT: PasswordAttempt = { take: async () => ({ release () {} }), succeeded () {} }

@@ -9,10 +9,9 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import Database from 'better-sqlite3'
 import t, { type Test } from 'tap'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
-import { PASSWORD, tempDir, testEnv } from '../helper.js'
+import { PASSWORD, tempDir, testEnv, totpCode, totpStep } from '../helper.js'
 import { listening, startServer } from '../process.js'
 import { smtpServer } from '../mail.js'
-import { totpCode, totpStep } from '../../src/auth/totp.js'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const ARTIFACTS = new URL('../../artifacts/e2e/', import.meta.url).pathname

@@ -48,6 +48,11 @@ export function actorOf (request: FastifyRequest) {
   return { id: caller.id, sessionId: caller.kind === 'user' ? caller.sessionId : null, scopes: caller.scopes, ...clientOf(request) }
 }
 
+/** The signed-in user of a request behind app.authenticate, and where it came from: whom a change to the account is for. */
+export function holderOf (request: FastifyRequest) {
+  return { id: request.user.id, sessionId: request.user.sessionId, ...clientOf(request) }
+}
+
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 const BEARER = /^Bearer\s/i
 

@@ -13,7 +13,6 @@ import { InvalidCredentials, InvalidMfaToken } from '../../errors.js'
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server'
 import { CodeRequest, MfaChallenge } from '../../schemas/mfa.js'
 import { AuthenticationRequest } from '../../schemas/passkeys.js'
-import { passkeyAmr, relyingParty } from '../../auth/passkeys.js'
 import { clientOf } from '../../schemas/audit.js'
 
 const login: FastifyPluginAsyncTypebox = async (app) => {
@@ -53,13 +52,9 @@ const login: FastifyPluginAsyncTypebox = async (app) => {
     if (pending === undefined) throw new InvalidMfaToken()
     const attempt = await app.passwordAttempt(request, reply)
     const { body } = request
-    let proof
-    if ('code' in body) {
-      proof = body.code
-    } else {
-      const { passkey, claim } = await app.passkeys.verifyLogin(body.response as unknown as AuthenticationResponseJSON, relyingParty(app.ownOrigin(request)))
-      proof = { userId: passkey.userId, amr: passkeyAmr(passkey.deviceType), claim }
-    }
+    const proof = 'code' in body
+      ? body.code
+      : await app.passkeys.verifyLogin(body.response as unknown as AuthenticationResponseJSON, app.ownOrigin(request))
     const issued = await app.sessions.secondFactor(pending, proof, { ...clientOf(request), via: 'browser' }, attempt)
     return reply.startBrowserSession(issued, { rotateCsrf: true })
   })

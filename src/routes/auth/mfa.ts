@@ -3,11 +3,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { ErrorReply, NoContent } from '../../schemas/common.js'
 import { CodeRequest, DisableTotpRequest, MfaStatus, PasswordRequest, RecoveryCodes, TotpSetup } from '../../schemas/mfa.js'
-import { clientOf } from '../../schemas/audit.js'
+import { holderOf as holder } from '../../plugins/app/authenticate.js'
 
 const mfa: FastifyPluginAsyncTypebox = async (app) => {
   const signedIn = { onRequest: app.authenticate, preHandler: app.requireScopes('profile') }
-  const holder = (request: Parameters<typeof clientOf>[0]) => ({ id: request.user.id, sessionId: request.user.sessionId, ...clientOf(request) })
 
   app.get('/mfa', {
     ...signedIn,

@@ -8,13 +8,11 @@ import { BrowserSession } from '../../schemas/session.js'
 import { AuthenticationRequest, CreationOptions, PasskeyId, PasskeyList, PasskeyView, RegistrationRequest, RequestOptions, toPasskeyView } from '../../schemas/passkeys.js'
 import { clientOf } from '../../schemas/audit.js'
 import { ANONYMOUS } from '../../plugins/app/csrf.js'
-import { passkeyAmr, relyingParty } from '../../auth/passkeys.js'
+import { holderOf as holder } from '../../plugins/app/authenticate.js'
 import { PasskeyRefused } from '../../errors.js'
 
 const passkeys: FastifyPluginAsyncTypebox = async (app) => {
   const signedIn = { onRequest: app.authenticate, preHandler: app.requireScopes('profile') }
-  const holder = (request: Parameters<typeof clientOf>[0]) => ({ id: request.user.id, sessionId: request.user.sessionId, ...clientOf(request) })
-  const rp = (request: Parameters<typeof clientOf>[0]) => relyingParty(app.ownOrigin(request))
 
   // Each options request writes a challenge: as many a minute per IP as password logins.
   const perMinute = { rateLimit: { max: app.config.RATE_LIMIT_LOGIN, timeWindow: 60_000 } }
@@ -27,7 +25,7 @@ const passkeys: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['passkeys'],
       response: { 200: CreationOptions, 401: ErrorReply, 403: ErrorReply, 429: ErrorReply }
     }
-  }, async (request) => await app.passkeys.registrationOptions(request.user.id, rp(request)))
+  }, async (request) => await app.passkeys.registrationOptions(request.user.id, app.ownOrigin(request)))
 
   app.post('/passkeys/register', {
     ...signedIn,
@@ -40,7 +38,7 @@ const passkeys: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     const { name, response } = request.body
-    const passkey = await app.passkeys.register(holder(request), name, response as unknown as RegistrationResponseJSON, rp(request))
+    const passkey = await app.passkeys.register(holder(request), name, response as unknown as RegistrationResponseJSON, app.ownOrigin(request))
     return reply.code(201).send(toPasskeyView(passkey))
   })
 
@@ -74,7 +72,7 @@ const passkeys: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['browser'],
       response: { 200: RequestOptions, 400: ErrorReply, 429: ErrorReply }
     }
-  }, async (request) => await app.passkeys.loginOptions(rp(request)))
+  }, async (request) => await app.passkeys.loginOptions(app.ownOrigin(request)))
 
   app.post('/passkeys/login', {
     schema: {
@@ -88,8 +86,8 @@ const passkeys: FastifyPluginAsyncTypebox = async (app) => {
     app.verifyCsrf(request, ANONYMOUS)
     // The per-IP limit of the password logins.
     await app.passwordAttempt(request)
-    const { passkey, claim } = await app.passkeys.verifyLogin(request.body.response as unknown as AuthenticationResponseJSON, rp(request))
-    const issued = await app.sessions.openVerified(passkey.userId, passkeyAmr(passkey.deviceType), { ...clientOf(request), via: 'browser' }, claim)
+    const proof = await app.passkeys.verifyLogin(request.body.response as unknown as AuthenticationResponseJSON, app.ownOrigin(request))
+    const issued = await app.sessions.openVerified(proof, { ...clientOf(request), via: 'browser' })
     if (issued === null) throw new PasskeyRefused('This passkey cannot sign in now')
     return reply.startBrowserSession(issued, { rotateCsrf: true })
   })

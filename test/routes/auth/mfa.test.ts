@@ -2,9 +2,8 @@
 // mfa_required through the mfa-otp grant, a browser's two-step login, turning it off, new
 // recovery codes, an admin's reset; and what an attacker with the password alone gets.
 import t from 'tap'
-import { bearer, Browser, build, decodeJwt, enableTotp, formPost, newUser, nextCode, PASSWORD, register, signedIn, signedInAdmin, token, type App } from '../../helper.js'
+import { bearer, Browser, build, decodeJwt, enableTotp, formPost, newUser, nextCode, PASSWORD, register, signedIn, signedInAdmin, token, type App, totpCode, totpStep } from '../../helper.js'
 import { smtpServer } from '../../mail.js'
-import { totpCode, totpStep } from '../../../src/auth/totp.js'
 import { MFA_OTP_GRANT } from '../../../src/schemas/mfa.js'
 
 const mfaOtp = (app: App, mfaToken: string, otp: string) => formPost(app, '/auth/token', { grant_type: MFA_OTP_GRANT, mfa_token: mfaToken, otp })
