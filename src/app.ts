@@ -18,6 +18,7 @@ import cors from './plugins/external/cors.js'
 import staticFiles from './plugins/external/static-files.js'
 import jwt from './plugins/external/jwt.js'
 
+import metrics from './plugins/app/metrics.js'
 import errorHandler, { clientErrorHandler, frameworkErrors } from './plugins/app/error-handler.js'
 import bodies from './plugins/app/bodies.js'
 import passwords from './plugins/app/passwords.js'
@@ -67,6 +68,8 @@ export default async function app (fastify: FastifyInstance, { config }: { confi
     done(null, payload)
   })
 
+  // The metrics first: their hook times every route and the not-found handler.
+  await fastify.register(metrics)
   // The error handler first, so that every route, the external plugins' own included (Swagger
   // UI's), answers errors in the one shape; it rate-limits unknown routes.
   await fastify.register(rateLimit)

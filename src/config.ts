@@ -83,6 +83,16 @@ export const ConfigSchema = Type.Object({
   RATE_LIMIT_MAIL_REQUEST: Type.Integer({ minimum: 1, default: 20, description: 'Requests for such mails per client IP per hour' }),
   RATE_LIMIT_REGISTER: Type.Integer({ minimum: 1, default: 20, description: 'Registrations per client IP per hour' }),
   RATE_LIMIT_NOT_FOUND: Type.Integer({ minimum: 1, default: 60, description: 'Requests to unknown routes per client IP per minute' }),
+  METRICS_PORT: Type.Optional(Type.Integer({
+    minimum: 0,
+    maximum: 65535,
+    description: 'The port of a second listener, on HOST, that serves GET /metrics (Prometheus text) and nothing else; unset, no metrics are served'
+  })),
+  OTEL_EXPORTER_OTLP_ENDPOINT: Type.String({
+    default: '',
+    pattern: '^$|^https?://[^\\s]+$',
+    description: 'An OpenTelemetry collector (http://host:4318): traces are sent there by OTLP over HTTP; unset, none are made. The OpenTelemetry SDK reads its other variables (OTEL_SERVICE_NAME, OTEL_EXPORTER_OTLP_HEADERS, ...) itself'
+  }),
   TRUST_PROXY: Type.String({
     default: 'false',
     pattern: '^(true|false|\\d+|[0-9a-fA-F.:/]+(,\\s*[0-9a-fA-F.:/]+)*)$',
@@ -210,6 +220,10 @@ export function loadConfig (env: Env = process.env): Config {
     warnings.push('SMTP_URL is not set: password reset, address verification and change answer 503 mail_not_configured')
   }
   if (config.SMTP_URL !== '') originOf('SMTP_URL', config.SMTP_URL)
+  if (config.METRICS_PORT !== undefined && config.METRICS_PORT !== 0 && config.METRICS_PORT === config.PORT) {
+    throw new ConfigError(`METRICS_PORT: ${config.METRICS_PORT} is PORT too; the metrics need a port of their own, never the public one`)
+  }
+  if (config.OTEL_EXPORTER_OTLP_ENDPOINT !== '') originOf('OTEL_EXPORTER_OTLP_ENDPOINT', config.OTEL_EXPORTER_OTLP_ENDPOINT)
   const linkOrigin = publicOrigin ?? `http://localhost:${config.PORT}`
   const mfaRequiredScopes = mfaScopes(config.MFA_REQUIRED_SCOPES)
 

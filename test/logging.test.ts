@@ -20,6 +20,11 @@ t.test('logs are JSON with request ids and hold no password, token or credential
   await app.inject({ url: `/secure-data?%61ccess_token=${accessToken}` })
   await app.inject({ url: `/nowhere?token=${accessToken}&pass%77ord=${PASSWORD}` })
   await app.inject({ url: '/auth/me', headers: { authorization: `Bearer ${accessToken}x` } })
+  // V8's message for a body that is not JSON quotes the text around the fault (the password here):
+  // Fastify answers with one of its own, which is what reaches the log.
+  const broken = await app.inject({ method: 'POST', url: '/auth/token', headers: { 'content-type': 'application/json' }, payload: `{"username": "${user.username}", "password": ${PASSWORD}}` })
+  t.equal(broken.statusCode, 400)
+  t.equal(broken.json().error, 'invalid_request')
 
   // Malformed HTTP never reaches a route; its raw bytes must not reach the log either.
   await app.listen({ host: '127.0.0.1', port: 0 })
@@ -42,7 +47,8 @@ t.test('logs are JSON with request ids and hold no password, token or credential
 
   const everything = lines.join('\n')
   const [, , signature] = accessToken.split('.')
-  for (const secret of [PASSWORD, 'wrong-password-123', accessToken, signature, 'cookie-secret-value']) {
+  // (V8 quotes ten characters of it: "correct ho".)
+  for (const secret of [PASSWORD, PASSWORD.slice(0, 10), 'wrong-password-123', accessToken, signature, 'cookie-secret-value']) {
     t.notOk(everything.includes(secret), `the logs do not contain ${secret.slice(0, 12)}…`)
   }
   t.notMatch(everything, /authorization|set-cookie|rawPacket/i)

@@ -5,16 +5,23 @@ import { Piscina } from 'piscina'
 import bcrypt from 'bcryptjs'
 import { Overloaded } from '../errors.js'
 import { passwordWorker } from '../paths.js'
-import type { PasswordTask } from './password-worker.js'
+import type { PasswordResult, PasswordTask } from './password-worker.js'
 
 /** Any well-formed hash costs a full computation to compare against; only its cost matters. */
 export function dummyHash (rounds: number): string {
   return bcrypt.genSaltSync(rounds) + 'x'.repeat(31)
 }
 
-export function createPasswords ({ rounds, threads }: { rounds: number, threads: number }) {
+export interface PasswordsOptions {
+  rounds: number
+  threads: number
+  /** Told the seconds each task waited for a worker (in the queue, and handed over). */
+  waited?: (seconds: number) => void
+}
+
+export function createPasswords ({ rounds, threads, waited = () => {} }: PasswordsOptions) {
   const maxQueue = threads * 8
-  const pool = new Piscina<PasswordTask, string | boolean>({
+  const pool = new Piscina<PasswordTask, PasswordResult>({
     filename: passwordWorker.href,
     minThreads: threads,
     maxThreads: threads,
@@ -23,8 +30,11 @@ export function createPasswords ({ rounds, threads }: { rounds: number, threads:
   const dummy = dummyHash(rounds)
 
   async function run (task: PasswordTask) {
+    const queued = performance.now()
     try {
-      return await pool.run(task)
+      const { value, ms } = await pool.run(task)
+      waited((performance.now() - queued - ms) / 1000)
+      return value
     } catch (err) {
       if ((err as Error).message === 'Task queue is at limit') throw new Overloaded()
       throw err
@@ -45,6 +55,9 @@ export function createPasswords ({ rounds, threads }: { rounds: number, threads:
 
     /** True when the queue is full: a new task would get 503 overloaded. */
     saturated: (): boolean => pool.queueSize >= maxQueue,
+
+    /** Tasks waiting for a worker. */
+    queued: (): number => pool.queueSize,
 
     close: () => pool.destroy()
   }

@@ -13,10 +13,12 @@ export interface RevocationOptions {
   store: Store
   /** Seconds an access token lives. */
   accessTokenTtl: number
+  /** Told the entries each change of this process wrote, once committed. */
+  revoked?: (entries: readonly DenyEntry[]) => void
   now?: () => number
 }
 
-export function createRevocation ({ store, accessTokenTtl, now = () => Date.now() }: RevocationOptions) {
+export function createRevocation ({ store, accessTokenTtl, revoked = () => {}, now = () => Date.now() }: RevocationOptions) {
   const denied = { jti: new Map<string, number>(), sid: new Map<string, number>(), kid: new Map<string, number>() }
   const keyListeners = new Set<() => void>()
   const clientListeners = new Set<(clientId: string) => void>()
@@ -105,6 +107,7 @@ export function createRevocation ({ store, accessTokenTtl, now = () => Date.now(
     async change<T> (work: (tx: Transaction) => Promise<{ result: T, denied: DenyEntry[] }>): Promise<T> {
       const { result, denied } = await store.transaction(work)
       remember(denied)
+      revoked(denied)
       return result
     },
 
@@ -148,6 +151,9 @@ export function createRevocation ({ store, accessTokenTtl, now = () => Date.now(
     },
 
     sync,
+
+    /** How many entries the in-memory copy holds (each cutoff counts as one). */
+    size: (): number => denied.jti.size + denied.sid.size + denied.kid.size + stale.size + staleClients.size,
 
     /** Calls `listener` with a client's id when its tokens were cut off, here or (once synced) elsewhere. */
     watchClients (listener: (clientId: string) => void): () => void {

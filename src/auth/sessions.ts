@@ -13,6 +13,7 @@ import type { Accounts, PasswordAttempt } from './accounts.js'
 import type { Revocation } from './revocation.js'
 import type { SecondFactors } from './second-factors.js'
 import type { Challenges } from './challenges.js'
+import { loginFailure, uncounted, type LoginResult, type Outcomes } from './outcomes.js'
 
 export interface IssuedTokens {
   user: User
@@ -76,10 +77,12 @@ export interface SessionsOptions {
   verify (token: string): AccessClaims & { exp: number }
   config: Pick<Config, 'ACCESS_TOKEN_TTL' | 'REFRESH_TOKEN_TTL' | 'SESSION_TTL' | 'REFRESH_REUSE_GRACE' | 'RATE_LIMIT_REFRESH' | 'REQUIRE_EMAIL_VERIFICATION' | 'mfaRequiredScopes'>
   log: { warn (details: object, message: string): void }
+  /** Told how each login step and each refresh ended. */
+  outcomes?: Outcomes
   now?: () => number
 }
 
-export function createSessions ({ store, accounts, revocation, secondFactors, challenges, sign, verify, config, log, now = () => Date.now() }: SessionsOptions) {
+export function createSessions ({ store, accounts, revocation, secondFactors, challenges, sign, verify, config, log, outcomes = uncounted, now = () => Date.now() }: SessionsOptions) {
   const ttl = config.ACCESS_TOKEN_TTL
   const needSecondFactor = new Set<Scope>(config.mfaRequiredScopes)
   // Each rotation leaves a row, kept as long as reuse detection needs it (the token's own life):
@@ -155,6 +158,85 @@ export function createSessions ({ store, accounts, revocation, secondFactors, ch
     if (outcome === 'email_not_verified') throw new EmailNotVerified()
   }
 
+  // A login step, with how it ended told to `outcomes`: by `result` when it answers, by its
+  // error when that is one a login answers with.
+  async function counted<T> (step: Promise<T>, result: (value: T) => LoginResult): Promise<T> {
+    try {
+      const value = await step
+      outcomes.login(result(value))
+      return value
+    } catch (err) {
+      const failure = loginFailure(err)
+      if (failure !== undefined) outcomes.login(failure)
+      throw err
+    }
+  }
+
+  async function passwordStep (login: string, password: string, requested: string[] | undefined, client: Client & { via: 'api' | 'browser' }, attempt: PasswordAttempt): Promise<IssuedTokens | PendingLogin | null> {
+    const { via, ...where } = client
+    const checked = await accounts.checkCredentials(login, password, attempt)
+    const issued = checked.userId === null
+      ? 'refused'
+      : await open(checked.userId, { version: checked.passwordVersion, rehash: checked.rehash }, requested, where, via)
+    if (typeof issued !== 'string') return issued
+    await refuse(checked.accountId, where, { via }, issued)
+    return null
+  }
+
+  async function secondStep (mfaToken: string, proof: string | (() => Promise<PasskeyProof>), client: Client & { via: 'api' | 'browser' }, attempt: PasswordAttempt): Promise<IssuedTokens> {
+    const { via, ...where } = client
+    const passkey = typeof proof === 'string' ? undefined : await proof()
+    const pending = await challenges.find(mfaToken, 'login')
+    if (pending === null || pending.userId === null) throw new InvalidMfaToken()
+    const userId = pending.userId
+    const { passwordVersion, requested } = pending.data as { passwordVersion: number, requested: string[] | null }
+    const slot = await attempt.take(userId, '')
+    let wrong = false
+    let opened: IssuedTokens | 'refused' | 'invalid_scope' | 'wrong'
+    try {
+      opened = await store.transaction(async tx => {
+        const kind = passkey === undefined
+          ? await secondFactors.check(tx, userId, proof as string)
+          : passkey.userId === userId && await passkey.claim(tx) ? 'passkey' : undefined
+        if (kind === undefined) return 'wrong'
+        // Used meanwhile by a request with another right code: that one's code use is undone.
+        if (!await challenges.use(tx, mfaToken, 'login')) throw new InvalidMfaToken()
+        const user = await tx.users.get(userId)
+        if (user === null || user.disabled || user.passwordVersion !== passwordVersion) return 'refused'
+        if (kind === 'recovery_code') await tx.audit.record({ type: 'mfa_recovery_code_used', userId, ...where, detail: { via } })
+        const amr = passkey === undefined ? AMR_PASSWORD_AND_CODE : ['pwd', ...passkey.amr]
+        return await start(tx, user, amr, requested ?? undefined, where, via)
+      })
+      wrong = opened === 'wrong'
+    } finally {
+      if (!wrong) await slot.release()
+    }
+    if (typeof opened !== 'string') return opened
+    if (opened === 'wrong') {
+      await challenges.fail(mfaToken, MFA_MAX_FAILURES)
+      await store.audit.record({ type: 'mfa_failed', userId, ...where, detail: { via } })
+      throw new InvalidCode()
+    }
+    // (A plain refusal here is a user who changed since the password: the handle is void.)
+    await refuse(userId, where, { via, reason: opened }, opened)
+    throw new InvalidMfaToken()
+  }
+
+  async function passkeyStep (verify: () => Promise<PasskeyProof>, client: Client & { via: 'api' | 'browser' }): Promise<IssuedTokens | null> {
+    const { via, ...where } = client
+    const { userId, amr, claim } = await verify()
+    const opened = await store.transaction(async (tx): Promise<IssuedTokens | Refusal> => {
+      if (!await claim(tx)) return 'refused'
+      const user = await tx.users.get(userId)
+      if (user === null || user.disabled) return 'refused'
+      if (config.REQUIRE_EMAIL_VERIFICATION && !user.emailVerified) return 'email_not_verified'
+      return await start(tx, user, amr, undefined, where, via)
+    })
+    if (typeof opened !== 'string') return opened
+    await refuse(userId, where, { via, amr }, opened)
+    return null
+  }
+
   // Ends sessions, denies `extra` too, and records the event for the number that ended (none
   // when it says undefined), in one change. Returns how many sessions ended.
   function end (selection: SessionSelection, event: (ended: number) => AuditEntry | undefined, extra: DenyEntry[] = []) {
@@ -201,80 +283,28 @@ export function createSessions ({ store, accounts, revocation, secondFactors, ch
      * REQUIRE_EMAIL_VERIFICATION, and only after a right password) for an unconfirmed address.
      * All are audited.
      */
-    async login (login: string, password: string, requested: string[] | undefined, client: Client & { via: 'api' | 'browser' }, attempt: PasswordAttempt): Promise<IssuedTokens | PendingLogin | null> {
-      const { via, ...where } = client
-      const checked = await accounts.checkCredentials(login, password, attempt)
-      const issued = checked.userId === null
-        ? 'refused'
-        : await open(checked.userId, { version: checked.passwordVersion, rehash: checked.rehash }, requested, where, via)
-      if (typeof issued !== 'string') return issued
-      await refuse(checked.accountId, where, { via }, issued)
-      return null
-    },
+    login: (login: string, password: string, requested: string[] | undefined, client: Client & { via: 'api' | 'browser' }, attempt: PasswordAttempt): Promise<IssuedTokens | PendingLogin | null> =>
+      counted(passwordStep(login, password, requested, client, attempt), issued => issued === null ? 'invalid_credentials' : 'mfaToken' in issued ? 'mfa_required' : 'success'),
 
     /**
      * The second step of a pending login: a TOTP code or a recovery code, used up if right, or
-     * a passkey of the same user. A wrong one takes a slot of the account's password limit and
-     * counts against the handle, which the fifth uses up. Throws invalid_mfa_token (unknown,
-     * used, expired, or the user changed meanwhile), invalid_code, rate_limited.
+     * a passkey of the same user (`proof` checks it, first). A wrong one takes a slot of the
+     * account's password limit and counts against the handle, which the fifth uses up. Throws
+     * invalid_mfa_token (unknown, used, expired, or the user changed meanwhile), invalid_code,
+     * passkey_refused, rate_limited.
      */
-    async secondFactor (mfaToken: string, proof: string | PasskeyProof, client: Client & { via: 'api' | 'browser' }, attempt: PasswordAttempt): Promise<IssuedTokens> {
-      const { via, ...where } = client
-      const pending = await challenges.find(mfaToken, 'login')
-      if (pending === null || pending.userId === null) throw new InvalidMfaToken()
-      const userId = pending.userId
-      const { passwordVersion, requested } = pending.data as { passwordVersion: number, requested: string[] | null }
-      const slot = await attempt.take(userId, '')
-      let wrong = false
-      let opened: IssuedTokens | 'refused' | 'invalid_scope' | 'wrong'
-      try {
-        opened = await store.transaction(async tx => {
-          const kind = typeof proof === 'string'
-            ? await secondFactors.check(tx, userId, proof)
-            : proof.userId === userId && await proof.claim(tx) ? 'passkey' : undefined
-          if (kind === undefined) return 'wrong'
-          // Used meanwhile by a request with another right code: that one's code use is undone.
-          if (!await challenges.use(tx, mfaToken, 'login')) throw new InvalidMfaToken()
-          const user = await tx.users.get(userId)
-          if (user === null || user.disabled || user.passwordVersion !== passwordVersion) return 'refused'
-          if (kind === 'recovery_code') await tx.audit.record({ type: 'mfa_recovery_code_used', userId, ...where, detail: { via } })
-          const amr = typeof proof === 'string' ? AMR_PASSWORD_AND_CODE : ['pwd', ...proof.amr]
-          return await start(tx, user, amr, requested ?? undefined, where, via)
-        })
-        wrong = opened === 'wrong'
-      } finally {
-        if (!wrong) await slot.release()
-      }
-      if (typeof opened !== 'string') return opened
-      if (opened === 'wrong') {
-        await challenges.fail(mfaToken, MFA_MAX_FAILURES)
-        await store.audit.record({ type: 'mfa_failed', userId, ...where, detail: { via } })
-        throw new InvalidCode()
-      }
-      // (A plain refusal here is a user who changed since the password: the handle is void.)
-      await refuse(userId, where, { via, reason: opened }, opened)
-      throw new InvalidMfaToken()
-    },
+    secondFactor: (mfaToken: string, proof: string | (() => Promise<PasskeyProof>), client: Client & { via: 'api' | 'browser' }, attempt: PasswordAttempt): Promise<IssuedTokens> =>
+      counted(secondStep(mfaToken, proof, client, attempt), () => 'success'),
 
     /**
-     * Opens a session for a user who proved who they are without a password (a passkey), by
-     * `amr`: `claim` runs first in the same transaction (the challenge used, the counter moved
-     * on), and nothing opens unless it returns true. Null when the claim failed or the user
-     * cannot sign in (disabled, gone); throws email_not_verified as a login does.
+     * Opens a session for a user who proves who they are without a password (a passkey): `verify`
+     * checks the proof, whose `claim` runs first in the transaction that opens the session (the
+     * challenge used, the counter moved on); nothing opens unless it returns true. Null when the
+     * claim failed or the user cannot sign in (disabled, gone); throws passkey_refused when the
+     * proof is not one, and email_not_verified as a login does.
      */
-    async openVerified ({ userId, amr, claim }: PasskeyProof, client: Client & { via: 'api' | 'browser' }): Promise<IssuedTokens | null> {
-      const { via, ...where } = client
-      const opened = await store.transaction(async (tx): Promise<IssuedTokens | Refusal> => {
-        if (!await claim(tx)) return 'refused'
-        const user = await tx.users.get(userId)
-        if (user === null || user.disabled) return 'refused'
-        if (config.REQUIRE_EMAIL_VERIFICATION && !user.emailVerified) return 'email_not_verified'
-        return await start(tx, user, amr, undefined, where, via)
-      })
-      if (typeof opened !== 'string') return opened
-      await refuse(userId, where, { via, amr }, opened)
-      return null
-    },
+    openVerified: (verify: () => Promise<PasskeyProof>, client: Client & { via: 'api' | 'browser' }): Promise<IssuedTokens | null> =>
+      counted(passkeyStep(verify, client), issued => issued === null ? 'passkey_refused' : 'success'),
 
     /** The id of the live session a refresh token belongs to, without using the token. */
     async sessionOf (refreshToken: string): Promise<string | null> {
@@ -284,7 +314,7 @@ export function createSessions ({ store, accounts, revocation, secondFactors, ch
 
     /** Rotates a refresh token. Throws invalid_grant (and ends the session on a reuse), invalid_scope or rate_limited. */
     async refresh (presented: string, requested: string[] | undefined, client: Client): Promise<IssuedTokens> {
-      type Outcome = RotationDecision | { outcome: 'rate_limited', retryAfter: number } | { outcome: 'issued', user: User, session: Session, scopes: Scope[], refreshToken: string }
+      type Outcome = RotationDecision | { outcome: 'rate_limited', retryAfter: number } | { outcome: 'issued', grace: boolean, user: User, session: Session, scopes: Scope[], refreshToken: string }
       const rotation = await store.refreshTokens.rotate(hashRefreshToken(presented), (facts): { result: Outcome, claim?: RotationClaim } => {
         const at = now()
         const decision = decideRotation(facts, { now: at, requested, graceMs: config.REFRESH_REUSE_GRACE * 1000 })
@@ -294,22 +324,24 @@ export function createSessions ({ store, accounts, revocation, secondFactors, ch
           const successor = openSuccessor(presented, decision.sealedSuccessor)
           return successor === undefined
             ? { result: { outcome: 'reused', userId: user.id, sessionId: session.id } }
-            : { result: { outcome: 'issued', user, session, scopes: decision.scopes, refreshToken: successor } }
+            : { result: { outcome: 'issued', grace: true, user, session, scopes: decision.scopes, refreshToken: successor } }
         }
         if (decision.outcome !== 'rotate') return { result: decision }
         const slot = rotations.take(session.id, at)
         if (!slot.ok) return { result: { outcome: 'rate_limited', retryAfter: slot.retryAfter } }
         const successor = newRefreshToken()
         return {
-          result: { outcome: 'issued', user, session: { ...session, lastUsedAt: new Date(at) }, scopes: decision.scopes, refreshToken: successor },
+          result: { outcome: 'issued', grace: false, user, session: { ...session, lastUsedAt: new Date(at) }, scopes: decision.scopes, refreshToken: successor },
           claim: { at, sealedSuccessor: sealSuccessor(presented, successor), successorHash: hashRefreshToken(successor), successorExpiresAt: refreshExpiry(session, at) }
         }
       })
 
       switch (rotation.outcome) {
         case 'issued':
+          outcomes.refresh(rotation.grace ? 'grace' : 'rotated')
           return issue(rotation.user, rotation.session, rotation.scopes, rotation.refreshToken)
         case 'reused':
+          outcomes.refresh('reuse_detected')
           // End the whole session (anything its chain did meanwhile ends with it) and record why,
           // in one transaction. Should it fail (the database busy past its timeout), the reply is
           // a 503 and nothing has changed, as when the rotation itself cannot begin: the token is
@@ -318,10 +350,13 @@ export function createSessions ({ store, accounts, revocation, secondFactors, ch
           log.warn({ userId: rotation.userId, sessionId: rotation.sessionId }, 'refresh token reuse detected: session revoked')
           throw new InvalidGrant('The refresh token is invalid')
         case 'invalid_scope':
+          outcomes.refresh('invalid_scope')
           throw new InvalidScope('None of the requested scopes can be granted')
         case 'rate_limited':
+          outcomes.refresh('rate_limited')
           throw new RateLimited(rotation.retryAfter)
         default:
+          outcomes.refresh('invalid')
           throw new InvalidGrant('The refresh token is invalid')
       }
     },

@@ -41,6 +41,8 @@ export function createSigningKeys ({ store, revocation, config, keysFile, log, n
   const hs256: KeyInUse = { kid: secretKid(config.JWT_SECRET), alg: 'HS256', key: config.JWT_SECRET }
 
   let signer: KeyInUse | undefined
+  // Since when (ms) the signer has signed, for a key this service generated.
+  let signingSince: number | undefined
   let verifiers = new Map<string, KeyInUse>()
   let jwks: Jwks = document([])
   let records: SigningKeyRecord[] = []
@@ -75,6 +77,7 @@ export function createSigningKeys ({ store, revocation, config, keysFile, log, n
     const states = keyStates(scheduled, at, schedule)
     const signing = signingKey(scheduled, at)
     signer = signing === undefined ? undefined : inUse(signing.record, true)
+    signingSince = signer === undefined || signer.alg === 'HS256' || keysFile !== undefined ? undefined : signing?.activatesAt
     const next = new Map<string, KeyInUse>()
     for (const key of states.verifying) {
       const verifier = inUse(key.record, false)
@@ -185,6 +188,12 @@ export function createSigningKeys ({ store, revocation, config, keysFile, log, n
       if (signer === undefined) throw new Error('No signing key: maintain() has not run, or none can be opened')
       return signer
     },
+
+    /**
+     * Seconds the key that signs now has signed; undefined for JWT_SECRET (HS256) and for the
+     * keys of JWT_KEYS_FILE, whose age the service does not know.
+     */
+    signerAge: (): number | undefined => signingSince === undefined ? undefined : (now() - signingSince) / 1000,
 
     /** The key that verifies tokens of `kid` (a kid-less token is one the secret signed), if any. */
     verifier: (kid: string | undefined): KeyInUse | undefined => verifiers.get(kid ?? hs256.kid),

@@ -4,7 +4,7 @@
 // (./sqlite.ts, ./postgres.ts), held to the same contract (test/store/store.test.ts).
 import { setTimeout as sleep } from 'node:timers/promises'
 import { openDatabase, sqliteBusy, type Db } from './database.js'
-import { openPostgres, type PostgresOptions } from './postgres-database.js'
+import { openPostgres, type PoolStats, type PostgresOptions } from './postgres-database.js'
 import { postgresBusy, serializationFailure } from './postgres-errors.js'
 import { createUsers } from './users.js'
 import { createSessions } from './sessions.js'
@@ -136,6 +136,8 @@ export function createStore (url: string, postgres: PostgresOptions = defaultPos
 interface Lifecycle {
   ready: () => Promise<string[]>
   ping: () => Promise<boolean>
+  /** The connection pool's state, where there is one (PostgreSQL). */
+  poolStats?: () => PoolStats
   close: () => Promise<void>
   watchDenylist: (listener: () => void) => () => boolean | void
   /** Tells `listener` what other processes changed, as far as the read cache is concerned. */
@@ -234,6 +236,7 @@ function assemble (engine: 'sqlite' | 'postgres', prisma: PrismaClient, fast: Fa
 
     ready: database.ready,
     ping: database.ping,
+    poolStats: database.poolStats,
     async close () {
       unwatch?.()
       await database.close()
@@ -294,7 +297,7 @@ export type Store = ReturnType<typeof createStore>
 export type { ChallengeKind, ChallengeRecord, PasskeyRecord, TotpRecord } from './records.js'
 export type { Client, ClientAuthMethod, DenyEntry, MailTokenPurpose, MailTokenRecord, OAuthClientRecord, OutboxMessage, Session, SessionSummary, SigningKeyRecord, User, UserSummary, AuditEntry, AuditRecord } from './records.js'
 export type { RotationFacts, RotationClaim } from './records.js'
-export type { PostgresOptions } from './postgres-database.js'
+export type { PoolStats, PostgresOptions } from './postgres-database.js'
 export type { SessionSelection } from './sessions.js'
 export type { UserFilter } from './users.js'
 export type { AuditFilter } from './audit.js'

@@ -21,6 +21,9 @@ export function createOutbox (db: Db) {
       await db.mailMessage.updateMany({ where: { id }, data: { nextAttemptAt: next, lockedUntil: null, lastError: error.slice(0, 500) } })
     },
 
+    /** How many messages wait to be sent (each is removed once sent or given up on). */
+    pending: (): Promise<number> => db.mailMessage.count(),
+
     /** When the next message falls due (or its sender's hold ends), if any waits. */
     async nextDue (): Promise<Date | undefined> {
       const row = await db.mailMessage.findFirst({ orderBy: { nextAttemptAt: 'asc' }, select: { nextAttemptAt: true, lockedUntil: true } })

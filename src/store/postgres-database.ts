@@ -18,6 +18,8 @@ export interface PostgresOptions {
   connectTimeoutMs: number
 }
 
+export interface PoolStats { total: number, idle: number, waiting: number }
+
 export function openPostgres (url: string, options: PostgresOptions) {
   const pool = new pg.Pool({
     connectionString: url,
@@ -66,6 +68,9 @@ export function openPostgres (url: string, options: PostgresOptions) {
         client.release(failed)
       }
     },
+
+    /** The pool's connections now: open, idle, and requests waiting for one. */
+    poolStats: (): PoolStats => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
 
     async ping (): Promise<boolean> {
       await pool.query('SELECT 1')

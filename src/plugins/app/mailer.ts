@@ -18,6 +18,7 @@ export default fp(async function mailer (app) {
     : NODE_ENV === 'production' ? undefined : logTransport(app.log.child({ component: 'mail' }))
   const mailer = createMailer({ store: app.store, transport, secret: JWT_SECRET, log: app.log.child({ component: 'mail' }) })
   app.decorate('mailer', mailer)
+  app.metrics.source('mailOutboxPending', () => app.store.outbox.pending())
   app.addHook('onReady', async () => { mailer.start() })
   app.addHook('onClose', async () => { await mailer.stop() })
-}, { name: 'mailer', dependencies: ['store'] })
+}, { name: 'mailer', dependencies: ['store', 'metrics'] })

@@ -26,10 +26,15 @@ import type { PasswordAttempt } from '../../auth/accounts.js'
 declare module 'fastify' {
   interface FastifyInstance {
     /**
-     * Throws rate_limited when this IP has had its share; else the attempt's account limits.
-     * With a reply (browser login), a success sets the device cookie.
+     * For a password check that is not a login (a password change...): throws rate_limited when
+     * this IP has had its share; else the attempt's account limits.
      */
-    passwordAttempt (request: FastifyRequest, reply?: FastifyReply): Promise<PasswordAttempt>
+    passwordAttempt (request: FastifyRequest): Promise<PasswordAttempt>
+    /**
+     * The same for a login, whose refusal by the IP limit is counted as such (the metrics). With
+     * a reply (browser login), a success sets the device cookie.
+     */
+    loginAttempt (request: FastifyRequest, reply?: FastifyReply): Promise<PasswordAttempt>
   }
 }
 
@@ -79,9 +84,12 @@ export default fp(async function passwordAttempts (app) {
     })
   }
 
-  app.decorate('passwordAttempt', async function (request: FastifyRequest, reply?: FastifyReply): Promise<PasswordAttempt> {
+  async function attempt (request: FastifyRequest, reply: FastifyReply | undefined, login: boolean): Promise<PasswordAttempt> {
     const ip = await perIp(request)
-    if (!ip.isAllowed && ip.isExceeded) throw new RateLimited(ip.ttlInSeconds)
+    if (!ip.isAllowed && ip.isExceeded) {
+      if (login) app.metrics.login('rate_limited')
+      throw new RateLimited(ip.ttlInSeconds)
+    }
     return {
       async take (accountId: string | null, login: string) {
         const now = Date.now()
@@ -108,5 +116,7 @@ export default fp(async function passwordAttempts (app) {
         })
       }
     }
-  })
-}, { name: 'password-attempts', dependencies: ['rate-limit', 'cookie', 'store'] })
+  }
+  app.decorate('passwordAttempt', (request: FastifyRequest) => attempt(request, undefined, false))
+  app.decorate('loginAttempt', (request: FastifyRequest, reply?: FastifyReply) => attempt(request, reply, true))
+}, { name: 'password-attempts', dependencies: ['rate-limit', 'cookie', 'store', 'metrics'] })

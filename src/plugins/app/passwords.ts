@@ -10,7 +10,12 @@ declare module 'fastify' {
 }
 
 export default fp(async function passwords (app) {
-  const passwords = createPasswords({ rounds: app.config.BCRYPT_ROUNDS, threads: app.config.PASSWORD_WORKERS || availableParallelism() })
+  const passwords = createPasswords({
+    rounds: app.config.BCRYPT_ROUNDS,
+    threads: app.config.PASSWORD_WORKERS || availableParallelism(),
+    waited: app.metrics.passwordWait
+  })
   app.decorate('passwords', passwords)
+  app.metrics.source('passwordQueueDepth', passwords.queued)
   app.addHook('onClose', () => passwords.close())
-}, { name: 'passwords' })
+}, { name: 'passwords', dependencies: ['metrics'] })

@@ -16,8 +16,9 @@ const SYNC_INTERVAL_MS = 1000
 const PURGE_INTERVAL_MS = 10 * 60 * 1000
 
 export default fp(async function revocation (app) {
-  const revocation = createRevocation({ store: app.store, accessTokenTtl: app.config.ACCESS_TOKEN_TTL })
+  const revocation = createRevocation({ store: app.store, accessTokenTtl: app.config.ACCESS_TOKEN_TTL, revoked: app.metrics.revoked })
   app.decorate('revocation', revocation)
+  app.metrics.source('denylistEntries', revocation.size)
 
   let unwatch = () => {}
   app.addHook('onReady', async () => {
@@ -31,4 +32,4 @@ export default fp(async function revocation (app) {
   every(app, SYNC_INTERVAL_MS, 'denylist sync', revocation.sync)
   every(app, PURGE_INTERVAL_MS, 'purge', revocation.purge)
   app.addHook('onClose', async () => unwatch())
-}, { name: 'revocation', dependencies: ['store'] })
+}, { name: 'revocation', dependencies: ['store', 'metrics'] })

@@ -19,6 +19,7 @@ export default fp(async function sessions (app) {
     sign: app.accessTokens.sign,
     verify: token => app.accessTokens.verify<AccessClaims & { exp: number }>(token),
     config: app.config,
-    log: app.log
+    log: app.log,
+    outcomes: app.metrics
   }))
-}, { name: 'sessions', dependencies: ['store', 'access-tokens', 'accounts', 'revocation', 'second-factors', 'challenges'] })
+}, { name: 'sessions', dependencies: ['store', 'access-tokens', 'accounts', 'revocation', 'second-factors', 'challenges', 'metrics'] })

@@ -16,6 +16,7 @@ const MAINTAIN_INTERVAL_MS = 60_000
 export default fp(async function signingKeys (app) {
   const keys = createSigningKeys({ store: app.store, revocation: app.revocation, config: app.config, keysFile: app.config.keysFile, log: app.log })
   app.decorate('signingKeys', keys)
+  if (app.config.JWT_ALG !== 'HS256' && app.config.keysFile === undefined) app.metrics.source('signingKeyAge', keys.signerAge)
 
   let unwatch = () => {}
   app.addHook('onReady', async () => {
@@ -24,4 +25,4 @@ export default fp(async function signingKeys (app) {
   })
   every(app, MAINTAIN_INTERVAL_MS, 'signing keys: maintenance', keys.maintain)
   app.addHook('onClose', async () => unwatch())
-}, { name: 'signing-keys', dependencies: ['store', 'revocation'] })
+}, { name: 'signing-keys', dependencies: ['store', 'revocation', 'metrics'] })

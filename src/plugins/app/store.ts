@@ -18,9 +18,10 @@ export default fp(async function store (app) {
     connectTimeoutMs: DATABASE_CONNECT_TIMEOUT_MS
   })
   app.decorate('store', store)
+  if (store.poolStats !== undefined) app.metrics.source('databasePool', store.poolStats)
   app.addHook('onReady', async () => {
     const applied = await store.ready()
     if (applied.length > 0) app.log.info({ migrations: applied }, 'database migrated')
   })
   app.addHook('onClose', () => store.close())
-}, { name: 'store' })
+}, { name: 'store', dependencies: ['metrics'] })

@@ -30,7 +30,7 @@ const login: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     app.verifyCsrf(request, ANONYMOUS)
     const { username, password, scope } = request.body
-    const attempt = await app.passwordAttempt(request, reply)
+    const attempt = await app.loginAttempt(request, reply)
     const issued = await app.sessions.login(username, password, parseScope(scope), { ...clientOf(request), via: 'browser' }, attempt)
     if (issued === null) throw new InvalidCredentials()
     if ('mfaToken' in issued) return reply.awaitSecondFactor(issued)
@@ -50,11 +50,11 @@ const login: FastifyPluginAsyncTypebox = async (app) => {
     app.verifyCsrf(request, ANONYMOUS)
     const pending = request.pendingLoginCookie()
     if (pending === undefined) throw new InvalidMfaToken()
-    const attempt = await app.passwordAttempt(request, reply)
+    const attempt = await app.loginAttempt(request, reply)
     const { body } = request
     const proof = 'code' in body
       ? body.code
-      : await app.passkeys.verifyLogin(body.response as unknown as AuthenticationResponseJSON, app.ownOrigin(request))
+      : () => app.passkeys.verifyLogin(body.response as unknown as AuthenticationResponseJSON, app.ownOrigin(request))
     const issued = await app.sessions.secondFactor(pending, proof, { ...clientOf(request), via: 'browser' }, attempt)
     return reply.startBrowserSession(issued, { rotateCsrf: true })
   })

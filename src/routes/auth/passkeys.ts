@@ -85,9 +85,9 @@ const passkeys: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     app.verifyCsrf(request, ANONYMOUS)
     // The per-IP limit of the password logins.
-    await app.passwordAttempt(request)
-    const proof = await app.passkeys.verifyLogin(request.body.response as unknown as AuthenticationResponseJSON, app.ownOrigin(request))
-    const issued = await app.sessions.openVerified(proof, { ...clientOf(request), via: 'browser' })
+    await app.loginAttempt(request)
+    const verify = () => app.passkeys.verifyLogin(request.body.response as unknown as AuthenticationResponseJSON, app.ownOrigin(request))
+    const issued = await app.sessions.openVerified(verify, { ...clientOf(request), via: 'browser' })
     if (issued === null) throw new PasskeyRefused('This passkey cannot sign in now')
     return reply.startBrowserSession(issued, { rotateCsrf: true })
   })

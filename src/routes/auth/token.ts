@@ -57,7 +57,7 @@ const token: FastifyPluginAsyncTypebox = async (app) => {
     if (grant === MFA_OTP_GRANT) {
       const { mfa_token: mfaToken, otp } = request.body
       if (missing(mfaToken) || missing(otp)) throw new InvalidRequest('mfa_token and otp are required')
-      const attempt = await app.passwordAttempt(request)
+      const attempt = await app.loginAttempt(request)
       try {
         return tokenResponse(await app.sessions.secondFactor(mfaToken, otp, { ...clientOf(request), via: 'api' }, attempt))
       } catch (err) {
@@ -69,7 +69,7 @@ const token: FastifyPluginAsyncTypebox = async (app) => {
     if (grant !== 'password') throw new UnsupportedGrantType(`grant_type must be password, refresh_token, client_credentials or ${MFA_OTP_GRANT}`)
     if (missing(username) || missing(password)) throw new InvalidRequest('username and password are required')
 
-    const attempt = await app.passwordAttempt(request)
+    const attempt = await app.loginAttempt(request)
     const issued = await app.sessions.login(username, password, requested, { ...clientOf(request), via: 'api' }, attempt)
     if (issued === null) throw new InvalidGrant('Invalid username or password')
     if ('mfaToken' in issued) {
