@@ -17,6 +17,8 @@ import cookie from './plugins/external/cookie.js'
 import cors from './plugins/external/cors.js'
 import staticFiles from './plugins/external/static-files.js'
 import jwt from './plugins/external/jwt.js'
+import otel, { TracedLogController } from './plugins/external/otel.js'
+import type { Tracing } from './telemetry/tracing.js'
 
 import metrics from './plugins/app/metrics.js'
 import errorHandler, { clientErrorHandler, frameworkErrors } from './plugins/app/error-handler.js'
@@ -55,9 +57,11 @@ declare module 'fastify' {
   }
 }
 
-export default async function app (fastify: FastifyInstance, { config }: { config: Config }) {
+export default async function app (fastify: FastifyInstance, { config, tracing }: { config: Config, tracing?: Tracing }) {
   fastify.decorate('config', config)
   for (const warning of config.warnings) fastify.log.warn(warning)
+  // Traces first: what is registered before them has no spans.
+  if (tracing !== undefined) await fastify.register(otel, { tracing })
 
   // Requests still in flight when the server closes answer with Connection: close; otherwise a
   // keep-alive client holds its socket and close() waits for the idle timeout.
@@ -82,7 +86,7 @@ export default async function app (fastify: FastifyInstance, { config }: { confi
   await fastify.register(jwt)
 
   // The store first: its onReady hook (the migrations) comes before any that reads the database.
-  await fastify.register(store)
+  await fastify.register(store, { statements: tracing?.statements })
   await fastify.register(bodies)
   await fastify.register(passwords)
   await fastify.register(revocation)
@@ -131,9 +135,10 @@ export function loggerOptions (config: Config, stream?: DestinationStream): Fast
   }
 }
 
-export function buildApp (config: Config, options: { logStream?: DestinationStream } = {}) {
+export function buildApp (config: Config, options: { logStream?: DestinationStream, tracing?: Tracing } = {}) {
   const fastify = Fastify({
     logger: loggerOptions(config, options.logStream),
+    ...(options.tracing !== undefined && { logController: new TracedLogController() }),
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     // Off by default: a client could otherwise claim any address or origin with X-Forwarded-*.
@@ -145,6 +150,6 @@ export function buildApp (config: Config, options: { logStream?: DestinationStre
     clientErrorHandler
   }).withTypeProvider<TypeBoxTypeProvider>()
   // fp: the decorators (store, sessions, ...) are reachable from the returned instance, for tests.
-  fastify.register(fp(app), { config })
+  fastify.register(fp(app), { config, tracing: options.tracing })
   return fastify
 }

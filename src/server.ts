@@ -1,10 +1,12 @@
-// Process entry: configuration, migrations started, the app, listen, and a graceful close on
-// SIGTERM/SIGINT.
+// Process entry: configuration, migrations started, traces when configured, the app, listen,
+// and a graceful close on SIGTERM/SIGINT (the spans still waiting are sent last).
 import closeWithGrace from 'close-with-grace'
 import { ConfigError, loadConfig, loadEnvFile, type Config } from './config.js'
 import { migrateEarly, migrationsSettled } from './store/migrate.js'
 import { DatabaseStartError } from './store/engine.js'
 import { unsupportedNode } from './runtime.js'
+import { tracingModule } from './paths.js'
+import type { Tracing } from './telemetry/tracing.js'
 
 const unsupported = unsupportedNode()
 if (unsupported !== undefined) {
@@ -27,6 +29,7 @@ try {
 // Whatever ends the process from here on waits for them (migrationsSettled).
 migrateEarly(config.DATABASE_URL)
 let app: ReturnType<typeof import('./app.js').buildApp> | undefined
+let tracing: Tracing | undefined
 
 closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   if (app === undefined) {
@@ -37,11 +40,16 @@ closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
     app.log.info({ signal }, 'closing')
   }
   await app?.close()
+  await tracing?.shutdown()
   await migrationsSettled()
 })
 
+if (config.OTEL_EXPORTER_OTLP_ENDPOINT !== '') {
+  const { startTracing } = await import(tracingModule.href) as typeof import('./telemetry/tracing.js')
+  tracing = startTracing()
+}
 const { buildApp } = await import('./app.js')
-app = buildApp(config)
+app = buildApp(config, { tracing })
 try {
   await app.listen({ host: config.HOST, port: config.PORT })
 } catch (err) {

@@ -13,6 +13,7 @@ import { migrate } from '../src/store/migrate.js'
 import { onPostgres, postgresDatabase } from './postgres.js'
 import { Secret, TOTP } from 'otpauth'
 import { MFA_OTP_GRANT } from '../src/schemas/mfa.js'
+import type { Tracing } from '../src/telemetry/tracing.js'
 
 export { engine, onPostgres } from './postgres.js'
 
@@ -63,7 +64,7 @@ function migratedTemplate (): Promise<string> {
   return template
 }
 
-export async function build (t: Test, env: Record<string, string> = {}, options: { dir?: string, logStream?: DestinationStream } = {}): Promise<App> {
+export async function build (t: Test, env: Record<string, string> = {}, options: { dir?: string, logStream?: DestinationStream, tracing?: Tracing } = {}): Promise<App> {
   let dir = options.dir
   if (onPostgres) {
     env = { DATABASE_URL: await postgresDatabase(dir), ...env }
@@ -72,7 +73,7 @@ export async function build (t: Test, env: Record<string, string> = {}, options:
     dir = tempDir(t)
     copyFileSync(await migratedTemplate(), join(dir, 'auth.db'))
   }
-  const app = buildApp(loadConfig(testEnv(dir, env)), { logStream: options.logStream })
+  const app = buildApp(loadConfig(testEnv(dir, env)), { logStream: options.logStream, tracing: options.tracing })
   t.teardown(() => app.close())
   await app.ready()
   return app

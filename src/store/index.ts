@@ -115,12 +115,25 @@ export type Transaction = ReturnType<typeof modules>
 
 export const defaultPostgresOptions: PostgresOptions = { poolMax: 10, statementTimeoutMs: 5000, connectTimeoutMs: 5000 }
 
-export function createStore (url: string, postgres: PostgresOptions = defaultPostgresOptions) {
+/**
+ * Runs one of the store's own statements (the hot paths, which bypass Prisma), by its name: a
+ * tracer wraps each in a span (src/telemetry/tracing.ts).
+ */
+export type Statements = <T>(engine: Engine, name: string, run: () => Promise<T>) => Promise<T>
+type Engine = 'sqlite' | 'postgres'
+
+function observed (engine: Engine, fast: FastPaths, statements: Statements | undefined): FastPaths {
+  if (statements === undefined) return fast
+  return Object.fromEntries(Object.entries(fast).map(([name, path]) =>
+    [name, (...args: unknown[]) => statements(engine, name, () => (path as (...a: unknown[]) => Promise<unknown>)(...args))])) as FastPaths
+}
+
+export function createStore (url: string, postgres: PostgresOptions = defaultPostgresOptions, { statements }: { statements?: Statements } = {}) {
   if (isPostgresUrl(url)) {
     const database = openPostgres(url, postgres)
     // Both clients are generated from the same models (prisma/postgres-schema.mjs): the model API
     // the modules use is the same, and the store's contract test runs them on both.
-    return assemble('postgres', database.prisma as unknown as PrismaClient, createPostgresPaths(database.pool), database, undefined, {
+    return assemble('postgres', database.prisma as unknown as PrismaClient, observed('postgres', createPostgresPaths(database.pool), statements), database, undefined, {
       // Prisma's own limits (2 s to start, 5 s to finish) would end a transaction that waits for
       // a connection or a statement within the configured ones.
       maxWait: postgres.connectTimeoutMs,
@@ -130,7 +143,7 @@ export function createStore (url: string, postgres: PostgresOptions = defaultPos
   const database = openDatabase(url)
   // Processes sharing a SQLite file learn of each other's denylist rows by the periodic sync only.
   const watchDenylist = () => () => {}
-  return assemble('sqlite', database.prisma, createSqlitePaths(database.connection), { ...database, watchDenylist }, database.connection)
+  return assemble('sqlite', database.prisma, observed('sqlite', createSqlitePaths(database.connection), statements), { ...database, watchDenylist }, database.connection)
 }
 
 interface Lifecycle {
@@ -144,7 +157,7 @@ interface Lifecycle {
   watchChanges: (listener: (change: Change) => void) => () => void
 }
 
-function assemble (engine: 'sqlite' | 'postgres', prisma: PrismaClient, fast: FastPaths, database: Lifecycle, connection: Connection | undefined, limits?: TransactionLimits) {
+function assemble (engine: Engine, prisma: PrismaClient, fast: FastPaths, database: Lifecycle, connection: Connection | undefined, limits?: TransactionLimits) {
   const cache = createReadCache()
   const portable = modules(prisma, { user: cache.forgetUser, sessions: cache.forgetSessions })
   // The feed starts with the first read that may be kept: the CLI and the migrations never need it.
