@@ -17,7 +17,8 @@ import cookie from './plugins/external/cookie.js'
 import cors from './plugins/external/cors.js'
 import staticFiles from './plugins/external/static-files.js'
 import jwt from './plugins/external/jwt.js'
-import otel, { TracedLogController } from './plugins/external/otel.js'
+import otel from './plugins/external/otel.js'
+import { ResponseLog } from './response-log.js'
 import type { Tracing } from './telemetry/tracing.js'
 
 import metrics from './plugins/app/metrics.js'
@@ -57,7 +58,7 @@ declare module 'fastify' {
   }
 }
 
-export default async function app (fastify: FastifyInstance, { config, tracing }: { config: Config, tracing?: Tracing }) {
+export default async function app (fastify: FastifyInstance, { config, tracing, responses }: { config: Config, tracing?: Tracing, responses: ResponseLog }) {
   fastify.decorate('config', config)
   for (const warning of config.warnings) fastify.log.warn(warning)
   // Traces first: what is registered before them has no spans.
@@ -72,8 +73,7 @@ export default async function app (fastify: FastifyInstance, { config, tracing }
     done(null, payload)
   })
 
-  // The metrics first: their hook times every route and the not-found handler.
-  await fastify.register(metrics)
+  await fastify.register(metrics, { responses })
   // The error handler first, so that every route, the external plugins' own included (Swagger
   // UI's), answers errors in the one shape; it rate-limits unknown routes.
   await fastify.register(rateLimit)
@@ -136,9 +136,10 @@ export function loggerOptions (config: Config, stream?: DestinationStream): Fast
 }
 
 export function buildApp (config: Config, options: { logStream?: DestinationStream, tracing?: Tracing } = {}) {
+  const responses = new ResponseLog(options.tracing !== undefined)
   const fastify = Fastify({
     logger: loggerOptions(config, options.logStream),
-    ...(options.tracing !== undefined && { logController: new TracedLogController() }),
+    logController: responses,
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     // Off by default: a client could otherwise claim any address or origin with X-Forwarded-*.
@@ -150,6 +151,6 @@ export function buildApp (config: Config, options: { logStream?: DestinationStre
     clientErrorHandler
   }).withTypeProvider<TypeBoxTypeProvider>()
   // fp: the decorators (store, sessions, ...) are reachable from the returned instance, for tests.
-  fastify.register(fp(app), { config, tracing: options.tracing })
+  fastify.register(fp(app), { config, tracing: options.tracing, responses })
   return fastify
 }

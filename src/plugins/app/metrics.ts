@@ -1,5 +1,6 @@
 // The operator's metrics (src/telemetry/metrics.ts), when METRICS_PORT is set: every response
-// timed by its route pattern, and GET /metrics served by a listener of its own on that port,
+// timed by its route pattern (as Fastify's log controller sees it complete, src/response-log.ts),
+// and GET /metrics served by a listener of its own on that port,
 // started with the app and closed with it. The public port has no such route: there, /metrics is
 // a 404 like any unknown path. Unset, the counters the other plugins feed cost nothing, and
 // prom-client is not even loaded.
@@ -9,6 +10,7 @@ import fp from 'fastify-plugin'
 import type { LoginResult, RefreshResult } from '../../auth/outcomes.js'
 import type { DenyEntry } from '../../store/index.js'
 import type { Sources } from '../../telemetry/metrics.js'
+import type { ResponseLog } from '../../response-log.js'
 
 export interface AppMetrics {
   login (result: LoginResult): void
@@ -28,7 +30,7 @@ declare module 'fastify' {
 
 const off: AppMetrics = { login () {}, refresh () {}, revoked () {}, passwordWait () {}, source () {}, address: () => undefined }
 
-export default fp(async function metrics (app) {
+export default fp<{ responses: ResponseLog }>(async function metrics (app, { responses }) {
   const port = app.config.METRICS_PORT
   if (port === undefined) {
     app.decorate('metrics', off)
@@ -41,10 +43,9 @@ export default fp(async function metrics (app) {
   app.decorate('metrics', { ...metrics, address: () => listener.server.address() as AddressInfo | null ?? undefined })
 
   // Unknown paths have no pattern: they share one label value.
-  app.addHook('onResponse', (request, reply, done) => {
+  responses.completed = (request, reply) => {
     metrics.request(request.method, request.routeOptions.url ?? 'not_found', reply.statusCode, reply.elapsedTime / 1000)
-    done()
-  })
+  }
   app.addHook('onReady', async () => {
     await listener.listen({ host: app.config.HOST, port })
     app.log.info({ address: listener.server.address() }, 'metrics served at /metrics')

@@ -2,16 +2,10 @@
 // (src/telemetry/tracing.ts): registered before anything else, so that every route and hook
 // registered after it gets its spans. Each log line of a request then carries the trace's id
 // (trace_id, span_id): the request's logger is bound to its span as soon as the span exists,
-// and the "incoming request" line, which Fastify writes before that (buildApp leaves it out
-// then), is written here instead.
+// and the "incoming request" line, which Fastify writes before that (src/response-log.ts leaves
+// it out then), is written here instead.
 import fp from 'fastify-plugin'
-import { LogController } from 'fastify'
 import type { Tracing } from '../../telemetry/tracing.js'
-
-/** Fastify's request logging, without its "incoming request" line (written by the hook below). */
-export class TracedLogController extends LogController {
-  override incomingRequest () {}
-}
 
 export default fp<{ tracing: Tracing }>(async function otel (app, { tracing }) {
   await app.register(tracing.fastifyPlugin())
