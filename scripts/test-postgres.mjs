@@ -28,6 +28,6 @@ try {
   await client.end().catch(() => {})
 }
 
-const suites = ['test/routes', 'test/plugins', 'test/auth/limits.test.ts', 'test/store/store.test.ts', 'test/store/postgres.test.ts', 'test/store/postgres-instances.test.ts', 'test/store/copy.test.ts', 'test/store/postgres-crash.test.ts', 'test/store/read-cache.test.ts', 'test/cli/keys.test.ts', 'test/cli/create-client.test.ts', 'test/auth/alg-change.test.ts', 'test/auth/mailer.test.ts']
+const suites = ['test/routes', 'test/plugins', 'test/auth/limits.test.ts', 'test/store/store.test.ts', 'test/store/postgres.test.ts', 'test/store/postgres-instances.test.ts', 'test/store/copy.test.ts', 'test/store/postgres-crash.test.ts', 'test/store/read-cache.test.ts', 'test/cli/keys.test.ts', 'test/cli/create-client.test.ts', 'test/auth/alg-change.test.ts', 'test/auth/mailer.test.ts', 'test/telemetry/tracing.test.ts']
 const { status } = spawnSync('npx', ['tap', ...suites], { stdio: 'inherit', env: { ...process.env, TEST_ENGINE: 'postgres' } })
 process.exit(status ?? 1)

@@ -36,6 +36,10 @@ export function startTracing ({ exporter }: TracingOptions = {}) {
   const stopQueries = traceQueries(provider)
 
   const fastify = new FastifyOtelInstrumentation({
+    // The request, its handler and its queries: a span for each of the app's hooks as well would
+    // multiply the spans of every request by ten, and the orchestrator's probes none at all.
+    instrumentHooks: false,
+    ignorePaths: ({ url }) => url === '/health' || url === '/ready',
     // Named as the semantic conventions name server spans, and with the path only: a query
     // string may hold a token (a mailed link's), as the log's URLs leave it out too.
     requestHook (span, request) {

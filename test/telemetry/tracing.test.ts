@@ -73,8 +73,10 @@ t.test('a traceparent header continues the caller\'s trace', async t => {
   exporter.reset()
   const traceId = '4bf92f3577b34da6a3ce929d0e0e4736'
   const parent = '00f067aa0ba902b7'
-  t.equal((await app.inject({ url: '/health', headers: { traceparent: `00-${traceId}-${parent}-01` } })).statusCode, 200)
-  const span = exporter.getFinishedSpans().find(s => s.name === 'GET /health')
+  t.equal((await app.inject({ url: '/.well-known/jwks.json', headers: { traceparent: `00-${traceId}-${parent}-01` } })).statusCode, 200)
+  t.equal((await app.inject({ url: '/health' })).statusCode, 200)
+  t.notOk(exporter.getFinishedSpans().some(s => s.name === 'GET /health'), 'the probes make no trace')
+  const span = exporter.getFinishedSpans().find(s => s.name === 'GET /.well-known/jwks.json')
   t.equal(span?.spanContext().traceId, traceId)
   t.equal(span?.parentSpanContext?.spanId, parent)
 })
