@@ -43,6 +43,8 @@ const children = new Set()
 /** Spawns a server, waits for its first 200 on `readyPath`, and times that. */
 async function launch (name, script, env, readyPath) {
   const port = await freePort()
+  // Each process with metrics on gets a metrics port of its own.
+  if (env.METRICS_PORT !== undefined) env = { ...env, METRICS_PORT: String(await freePort()) }
   const log = openSync(join(WORK, `${name}.log`), 'a')
   const started = performance.now()
   const child = spawn(process.execPath, [script], { cwd: WORK, env: { PATH: process.env.PATH, ...env, PORT: String(port) }, stdio: ['ignore', log, log] })
@@ -160,7 +162,10 @@ const serviceEnv = {
   RATE_LIMIT_REFRESH: '100000000',
   RATE_LIMIT_CLIENT: '100000000',
   RATE_LIMIT_REGISTER: '100000000',
-  RATE_LIMIT_NOT_FOUND: '100000000'
+  RATE_LIMIT_NOT_FOUND: '100000000',
+  // Metrics on, as a deployment runs (launch() gives each process a port; the metrics row
+  // measures what they cost).
+  METRICS_PORT: '0'
 }
 
 const rows = []
@@ -237,6 +242,34 @@ try {
   const [baseline, wireFloor, bearer, cookie] = [combine(series.baseline), combine(series.wire), combine(series.bearer), combine(series.cookie)]
   row('bearer', bearer, baseline, bearer.rps / baseline.rps, '≥ 0.80×', bearer.rps / baseline.rps >= 0.8)
   row('cookie', cookie, baseline, cookie.rps / baseline.rps, '≥ 0.75×', cookie.rps / baseline.rps >= 0.75)
+
+  // metrics, tracing: the bearer row's service (metrics on) against the same service with them
+  // off, and with traces on too, every request's exported by OTLP to a sink (bench/otlp-sink.mjs),
+  // in alternating rounds.
+  const sink = await launch('otlp-sink', join(ROOT, 'bench/otlp-sink.mjs'), {}, '/')
+  const variant = async (name, env) => {
+    const { METRICS_PORT, ...rest } = serviceEnv
+    const svc = await launch(name, join(ROOT, 'dist/server.js'), { ...rest, ...env, DATABASE_URL: `file:${join(WORK, `${name}.db`)}` }, '/ready')
+    const send = (path, body) => fetch(svc.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    await send('/auth/register', { username: 'bench', email: 'bench@example.com', password: PASSWORD })
+    const headers = { authorization: `Bearer ${(await send('/auth/token', { username: 'bench', password: PASSWORD }).then(res => res.json())).access_token}` }
+    await cannon(`${svc.url}/secure-data`, { duration: warm, headers })
+    return { svc, headers }
+  }
+  const plain = await variant('service-plain', {})
+  const traced = await variant('service-traced', { METRICS_PORT: '0', OTEL_EXPORTER_OTLP_ENDPOINT: sink.url })
+  const costSeries = { plain: [], metered: [], traced: [] }
+  for (let i = 0; i < SERIES; i++) {
+    costSeries.plain.push(await cannon(`${plain.svc.url}/secure-data`, { duration: d / SERIES, headers: plain.headers }))
+    costSeries.metered.push(await cannon(`${service.url}/secure-data`, { duration: d / SERIES, headers: bearerHeaders }))
+    costSeries.traced.push(await cannon(`${traced.svc.url}/secure-data`, { duration: d / SERIES, headers: traced.headers }))
+  }
+  plain.svc.stop()
+  traced.svc.stop()
+  sink.stop()
+  const [unmetered, metered, tracedBearer] = [combine(costSeries.plain), combine(costSeries.metered), combine(costSeries.traced)]
+  row('metrics', metered, { ...unmetered, text: `${fmt(unmetered)} without` }, metered.rps / unmetered.rps, 'none (informational)', true)
+  row('tracing', tracedBearer, { ...metered, text: `${fmt(metered)} without` }, tracedBearer.rps / metered.rps, 'none (informational)', true)
 
   // bearer EdDSA: the bearer row (ES256 above, the default) with a service that signs EdDSA.
   const eddsa = await launch('service-eddsa', join(ROOT, 'dist/server.js'), { ...serviceEnv, JWT_ALG: 'EdDSA', DATABASE_URL: `file:${join(WORK, 'auth-eddsa.db')}` }, '/ready')
@@ -406,7 +439,7 @@ try {
   const postgresMeasured = postgresServer === undefined
     ? []
     : await postgresRows({ ROOT, launch, cannon, combine, serviceEnv, time, series: SERIES, row, PASSWORD, CONNECTIONS, QUICK })
-  const failures = [baseline, wireFloor, bearer, cookie, eddsaBaseline, eddsaBearer, baseline32, me, sessions, adminUsers, machineBaseline, clientTokens, introspections, login, stormed, stormLogins, rotations, before, revoked, ...postgresMeasured]
+  const failures = [baseline, wireFloor, bearer, cookie, unmetered, metered, tracedBearer, eddsaBaseline, eddsaBearer, baseline32, me, sessions, adminUsers, machineBaseline, clientTokens, introspections, login, stormed, stormLogins, rotations, before, revoked, ...postgresMeasured]
     .reduce((n, m) => n + m.failures, 0)
 
   const cell = (m) => m.text ?? fmt(m)
