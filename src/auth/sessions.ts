@@ -185,7 +185,8 @@ export function createSessions ({ store, accounts, revocation, secondFactors, ch
 
   async function secondStep (mfaToken: string, proof: string | (() => Promise<PasskeyProof>), client: Client & { via: 'api' | 'browser' }, attempt: PasswordAttempt): Promise<IssuedTokens> {
     const { via, ...where } = client
-    const passkey = typeof proof === 'string' ? undefined : await proof()
+    // A code, or a passkey's proof (checked first: a forged one goes no further).
+    const [code, passkey] = typeof proof === 'string' ? [proof, undefined] : [undefined, await proof()]
     const pending = await challenges.find(mfaToken, 'login')
     if (pending === null || pending.userId === null) throw new InvalidMfaToken()
     const userId = pending.userId
@@ -195,8 +196,8 @@ export function createSessions ({ store, accounts, revocation, secondFactors, ch
     let opened: IssuedTokens | 'refused' | 'invalid_scope' | 'wrong'
     try {
       opened = await store.transaction(async tx => {
-        const kind = passkey === undefined
-          ? await secondFactors.check(tx, userId, proof as string)
+        const kind = code !== undefined
+          ? await secondFactors.check(tx, userId, code)
           : passkey.userId === userId && await passkey.claim(tx) ? 'passkey' : undefined
         if (kind === undefined) return 'wrong'
         // Used meanwhile by a request with another right code: that one's code use is undone.

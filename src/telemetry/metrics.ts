@@ -40,24 +40,10 @@ export function createMetrics ({ failed }: { failed: (err: unknown, metric: stri
     buckets: SECONDS,
     registers
   })
-  const logins = new Counter({
-    name: 'authd_logins_total',
-    help: 'Login steps (password, second factor, passkey) by how they ended: success is a session opened',
-    labelNames: ['result'] as const,
-    registers
-  })
-  const refreshes = new Counter({
-    name: 'authd_refresh_total',
-    help: 'Refresh tokens presented, by what became of them',
-    labelNames: ['result'] as const,
-    registers
-  })
-  const revocations = new Counter({
-    name: 'authd_revocations_total',
-    help: 'Denylist entries written by this instance, by what they refuse',
-    labelNames: ['kind'] as const,
-    registers
-  })
+  const counter = (name: string, help: string, label: string) => new Counter({ name, help, labelNames: [label], registers })
+  const logins = counter('authd_logins_total', 'Login steps (password, second factor, passkey) by how they ended: success is a session opened', 'result')
+  const refreshes = counter('authd_refresh_total', 'Refresh tokens presented, by what became of them', 'result')
+  const revocations = counter('authd_revocations_total', 'Denylist entries written by this instance, by what they refuse', 'kind')
   const passwordWait = new Histogram({
     name: 'authd_password_wait_seconds',
     help: 'Time a password hash or check waited for a bcrypt worker',

@@ -2,7 +2,8 @@
 // then a scrape of the metrics port parsed by Prometheus's own parser and linted by promtool.
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { PASSWORD, bearer, build, onPostgres, refresh, register, token, type App } from '../../helper.js'
+import { Browser, ORIGIN, PASSWORD, bearer, build, enableTotp, formPost, nextCode, onPostgres, refresh, register, signedIn, token, type App } from '../../helper.js'
+import { MFA_OTP_GRANT } from '../../../src/schemas/mfa.js'
 import { missingPrometheus, parseExposition, promtoolCheckMetrics, sampleValue, type Family } from '../../prometheus.js'
 import { LOGIN_RESULTS, REFRESH_RESULTS } from '../../../src/auth/outcomes.js'
 
@@ -118,4 +119,41 @@ t.test('a login refused by the per-IP limit counts as rate_limited', { skip: mis
   const after = await scrape(app)
   t.equal(sampleValue(after.families, 'authd_logins_total', { result: 'rate_limited' }) - sampleValue(before.families, 'authd_logins_total', { result: 'rate_limited' }), 1)
   t.equal(sampleValue(after.families, 'authd_logins_total', { result: 'success' }) - sampleValue(before.families, 'authd_logins_total', { result: 'success' }), 1)
+})
+
+t.test('a login with a second factor counts its steps: mfa_required, then mfa_failed or success; a stale handle invalid_mfa_token', { skip: missingPrometheus }, async t => {
+  const app = await build(t, { METRICS_PORT: '0', HOST: '127.0.0.1' })
+  const { user, tokens } = await signedIn(app)
+  const totp = await enableTotp(app, tokens.access_token)
+  const before = await scrape(app)
+
+  const first = await formPost(app, '/auth/token', { username: user.username, password: PASSWORD })
+  t.equal(first.statusCode, 403)
+  const mfaToken = first.json().mfa_token as string
+  t.equal((await formPost(app, '/auth/token', { grant_type: MFA_OTP_GRANT, mfa_token: mfaToken, otp: '000000' })).statusCode, 400)
+  t.equal((await formPost(app, '/auth/token', { grant_type: MFA_OTP_GRANT, mfa_token: mfaToken, otp: nextCode(totp) })).statusCode, 200)
+  t.equal((await formPost(app, '/auth/token', { grant_type: MFA_OTP_GRANT, mfa_token: mfaToken, otp: nextCode(totp) })).statusCode, 400, 'the handle is used up')
+
+  const after = await scrape(app)
+  const expected = { mfa_required: 1, mfa_failed: 1, success: 1, invalid_mfa_token: 1 } as Record<string, number>
+  for (const result of LOGIN_RESULTS) {
+    t.equal(sampleValue(after.families, 'authd_logins_total', { result }) - sampleValue(before.families, 'authd_logins_total', { result }), expected[result] ?? 0, result)
+  }
+})
+
+t.test('a passkey sign-in that does not verify counts as passkey_refused, and opens nothing', { skip: missingPrometheus }, async t => {
+  const app = await build(t, { METRICS_PORT: '0', HOST: '127.0.0.1' })
+  const browser = new Browser(app)
+  await browser.request('GET', '/auth/csrf')
+  const { challenge } = (await browser.request('POST', '/auth/passkeys/login/options')).json()
+  const before = await scrape(app)
+  const clientDataJSON = Buffer.from(JSON.stringify({ type: 'webauthn.get', challenge, origin: ORIGIN, crossOrigin: false })).toString('base64url')
+  const res = await browser.request('POST', '/auth/passkeys/login', {
+    payload: { response: { id: 'AAAA', rawId: 'AAAA', type: 'public-key', clientExtensionResults: {}, response: { clientDataJSON, authenticatorData: 'AAAA', signature: 'AAAA' } } }
+  })
+  t.equal(res.json().error, 'passkey_refused')
+  const after = await scrape(app)
+  for (const result of LOGIN_RESULTS) {
+    t.equal(sampleValue(after.families, 'authd_logins_total', { result }) - sampleValue(before.families, 'authd_logins_total', { result }), result === 'passkey_refused' ? 1 : 0, result)
+  }
 })
