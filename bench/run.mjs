@@ -243,9 +243,9 @@ try {
   row('bearer', bearer, baseline, bearer.rps / baseline.rps, '≥ 0.80×', bearer.rps / baseline.rps >= 0.8)
   row('cookie', cookie, baseline, cookie.rps / baseline.rps, '≥ 0.75×', cookie.rps / baseline.rps >= 0.75)
 
-  // metrics, tracing: the bearer row's service (metrics on) against the same service with them
-  // off, and with traces on too, every request's exported by OTLP to a sink (bench/otlp-sink.mjs),
-  // in alternating rounds.
+  // metrics, tracing: the bearer row on three fresh services alike but for these: metrics off,
+  // metrics on, and traces on too (every request's, exported by OTLP to a sink,
+  // bench/otlp-sink.mjs), in alternating rounds.
   const sink = await launch('otlp-sink', join(ROOT, 'bench/otlp-sink.mjs'), {}, '/')
   const variant = async (name, env) => {
     const { METRICS_PORT, ...rest } = serviceEnv
@@ -257,15 +257,15 @@ try {
     return { svc, headers }
   }
   const plain = await variant('service-plain', {})
+  const meteredService = await variant('service-metered', { METRICS_PORT: '0' })
   const traced = await variant('service-traced', { METRICS_PORT: '0', OTEL_EXPORTER_OTLP_ENDPOINT: sink.url })
   const costSeries = { plain: [], metered: [], traced: [] }
   for (let i = 0; i < SERIES; i++) {
     costSeries.plain.push(await cannon(`${plain.svc.url}/secure-data`, { duration: d / SERIES, headers: plain.headers }))
-    costSeries.metered.push(await cannon(`${service.url}/secure-data`, { duration: d / SERIES, headers: bearerHeaders }))
+    costSeries.metered.push(await cannon(`${meteredService.svc.url}/secure-data`, { duration: d / SERIES, headers: meteredService.headers }))
     costSeries.traced.push(await cannon(`${traced.svc.url}/secure-data`, { duration: d / SERIES, headers: traced.headers }))
   }
-  plain.svc.stop()
-  traced.svc.stop()
+  for (const { svc } of [plain, meteredService, traced]) svc.stop()
   sink.stop()
   const [unmetered, metered, tracedBearer] = [combine(costSeries.plain), combine(costSeries.metered), combine(costSeries.traced)]
   row('metrics', metered, { ...unmetered, text: `${fmt(unmetered)} without` }, metered.rps / unmetered.rps, 'none (informational)', true)
