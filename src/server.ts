@@ -50,6 +50,7 @@ if (config.OTEL_EXPORTER_OTLP_ENDPOINT !== '') {
 }
 const { buildApp } = await import('./app.js')
 app = buildApp(config, { tracing })
+tracing?.logTo(app.log)
 try {
   await app.listen({ host: config.HOST, port: config.PORT })
 } catch (err) {

@@ -5,7 +5,8 @@
 // to the collector. A request with a W3C traceparent header continues its caller's trace.
 // Not part of the bundle: server.ts loads it (tsc's output, beside the bundle) only when traces
 // are on, so that a start without them loads none of the SDK.
-import { SpanKind, SpanStatusCode, context, propagation } from '@opentelemetry/api'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { DiagLogLevel, SpanKind, SpanStatusCode, context, diag, propagation } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto'
@@ -15,6 +16,10 @@ import { ATTR_URL_PATH } from '@opentelemetry/semantic-conventions'
 import { FastifyOtelInstrumentation } from '@fastify/otel'
 import { traceQueries } from '../store/query-tracing.js'
 import type { Statements } from '../store/index.js'
+
+// A collector that does not answer must not hold the process's exit: what is still unsent
+// then is dropped.
+const SHUTDOWN_MS = 3000
 
 export interface TracingOptions {
   /** Where spans go, each as it ends (tests); by default OTLP, in batches, where the OTEL_EXPORTER_OTLP_* variables say. */
@@ -72,10 +77,21 @@ export function startTracing ({ exporter }: TracingOptions = {}) {
     /** The Fastify plugin that makes the spans of each request. */
     fastifyPlugin: () => fastify.plugin(),
     statements,
-    /** Sends the spans still waiting, then stops. */
+    /**
+     * Where the SDK's own complaints go (a collector that refuses or cannot be reached): the
+     * app's log, as warnings. They name the failure, never a span's content.
+     */
+    logTo (log: { warn (details: object, message: string): void }) {
+      const warn = (message: string, ...args: unknown[]) => log.warn({ detail: args.map(String) }, `opentelemetry: ${message}`)
+      diag.setLogger({ error: warn, warn, info () {}, debug () {}, verbose () {} }, DiagLogLevel.WARN)
+    },
+
+    /** Sends the spans still waiting (for three seconds at most), then stops. */
     async shutdown () {
       stopQueries()
-      await provider.shutdown()
+      // A last export the collector refuses is told like any other (logTo), and ends nothing.
+      const flushed = provider.shutdown().catch(err => diag.error('the last spans could not be sent', err))
+      await Promise.race([flushed, sleep(SHUTDOWN_MS, undefined, { ref: false })])
     }
   }
 }

@@ -56,3 +56,33 @@ t.test('a login\'s spans reach the collector by OTLP, with the trace id of its l
     t.notOk(sent.includes(Buffer.from(secret)), 'no password or token was sent')
   }
 })
+
+t.test('a collector that refuses the spans is named in the log; one that never answers does not hold the exit', async t => {
+  // Refuses every export; then, accepts the connection and never answers.
+  let answer = true
+  const collector = createServer((req, res) => {
+    req.resume()
+    if (answer) req.on('end', () => res.writeHead(400).end('no'))
+  })
+  collector.listen(0, '127.0.0.1')
+  await once(collector, 'listening')
+  t.teardown(() => { collector.closeAllConnections(); collector.close() })
+  const endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`
+
+  for (const refusing of [true, false]) {
+    answer = refusing
+    const dir = tempDir(t)
+    const proc = startServer(t, testEnv(dir, { HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }), dir)
+    const base = await listening(proc)
+    t.equal((await fetch(`${base}/.well-known/jwks.json`)).status, 200)
+    const stopping = Date.now()
+    proc.child.kill('SIGTERM')
+    const [code] = await proc.exited
+    t.equal(code, 0, proc.err())
+    if (refusing) {
+      t.match(proc.out(), /"level":40.*"msg":"opentelemetry: /, 'a warning names the failed export')
+    } else {
+      t.ok(Date.now() - stopping < 8000, `closed in ${Date.now() - stopping} ms, the unsent spans dropped`)
+    }
+  }
+})
