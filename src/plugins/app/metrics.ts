@@ -7,14 +7,12 @@
 import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
 import fp from 'fastify-plugin'
-import type { LoginResult, RefreshResult } from '../../auth/outcomes.js'
+import { uncounted, type Outcomes } from '../../auth/outcomes.js'
 import type { DenyEntry } from '../../store/index.js'
 import type { Sources } from '../../telemetry/metrics.js'
 import type { ResponseLog } from '../../response-log.js'
 
-export interface AppMetrics {
-  login (result: LoginResult): void
-  refresh (result: RefreshResult): void
+export interface AppMetrics extends Outcomes {
   revoked (entries: readonly DenyEntry[]): void
   passwordWait (seconds: number): void
   source<K extends keyof Sources> (name: K, read: Sources[K]): void
@@ -28,7 +26,7 @@ declare module 'fastify' {
   }
 }
 
-const off: AppMetrics = { login () {}, refresh () {}, revoked () {}, passwordWait () {}, source () {}, address: () => undefined }
+const off: AppMetrics = { ...uncounted, revoked () {}, passwordWait () {}, source () {}, address: () => undefined }
 
 export default fp<{ responses: ResponseLog }>(async function metrics (app, { responses }) {
   const port = app.config.METRICS_PORT
