@@ -1,11 +1,12 @@
 // The service's Prometheus metrics (prom-client), on a registry of their own: Node's and the
-// process's defaults, the HTTP histogram, and the authd_* counters and gauges that
-// ../shared/DESIGN.md names (the README's Operating section says what each means). Every label
-// value comes from a fixed list here or from the route table: never a user's name, id, address
-// or token.
+// process's defaults and the authd_* counters and gauges that ../shared/DESIGN.md names (the
+// README's Operating section says what each means), then the HTTP histogram, which is
+// ./response-times.ts's. Every label value comes from a fixed list here or from the route
+// table: never a user's name, id, address or token.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import { LOGIN_RESULTS, REFRESH_RESULTS, type LoginResult, type RefreshResult } from '../auth/outcomes.js'
 import type { DenyEntry, PoolStats } from '../store/index.js'
+import { createResponseTimes } from './response-times.js'
 
 /** What a revocation refused, by the kind of denylist entry it wrote. */
 const REVOKED: Record<DenyEntry['kind'], string> = {
@@ -33,12 +34,10 @@ export function createMetrics ({ failed }: { failed: (err: unknown, metric: stri
   collectDefaultMetrics({ register: registry })
   const registers = [registry]
 
-  const http = new Histogram({
+  const http = createResponseTimes({
     name: 'http_request_duration_seconds',
     help: 'Time to answer an HTTP request, by method, route pattern and status code',
-    labelNames: ['method', 'route', 'status_code'] as const,
-    buckets: SECONDS,
-    registers
+    buckets: SECONDS
   })
   const counter = (name: string, help: string, label: string) => new Counter({ name, help, labelNames: [label], registers })
   const logins = counter('authd_logins_total', 'Login steps (password, second factor, passkey) by how they ended: success is a session opened', 'result')
@@ -93,10 +92,8 @@ export function createMetrics ({ failed }: { failed: (err: unknown, metric: stri
   return {
     contentType: registry.contentType,
     /** The exposition text. */
-    text: () => registry.metrics(),
-    request: (method: string, route: string, status: number, seconds: number) => {
-      http.observe({ method, route, status_code: status }, seconds)
-    },
+    text: async () => `${await registry.metrics()}\n${http.text()}`,
+    request: http.observe,
     login: (result: LoginResult) => { logins.inc({ result }) },
     refresh: (result: RefreshResult) => { refreshes.inc({ result }) },
     revoked: (entries: readonly DenyEntry[]) => { for (const entry of entries) revocations.inc({ kind: REVOKED[entry.kind] }) },

@@ -42,7 +42,7 @@ export default fp<{ responses: ResponseLog }>(async function metrics (app, { res
 
   // Unknown paths have no pattern: they share one label value.
   responses.completed = (request, reply) => {
-    metrics.request(request.method, request.routeOptions.url ?? 'not_found', reply.statusCode, reply.elapsedTime / 1000)
+    metrics.request(request.routeOptions.url ?? 'not_found', request.method, reply.statusCode, reply.elapsedTime / 1000)
   }
   app.addHook('onReady', async () => {
     await listener.listen({ host: app.config.HOST, port })
