@@ -7,5 +7,5 @@ export const MINIMUM_NODE_MAJOR = 24
 export function unsupportedNode (version: string = process.version): string | undefined {
   const major = Number(/^v?(\d+)\./.exec(version)?.[1])
   if (major >= MINIMUM_NODE_MAJOR) return undefined
-  return `Node.js ${MINIMUM_NODE_MAJOR} or newer is required, and this is ${version} (the README's Development section says how to get it)`
+  return `Node.js ${MINIMUM_NODE_MAJOR} or newer is required, and this is ${version} (the README's Two commands section says how to get it)`
 }

@@ -80,6 +80,6 @@ t.test('an older Node: npm refuses to install, and the service refuses to start'
   t.equal(start.status, 1)
   t.equal(start.signal, null)
   t.equal(start.stdout, '')
-  t.equal(start.stderr, `authd: Node.js 24 or newer is required, and this is ${version} (the README's Development section says how to get it)\n`)
+  t.equal(start.stderr, `authd: Node.js 24 or newer is required, and this is ${version} (the README's Two commands section says how to get it)\n`)
   t.notOk(existsSync(join(dir, 'data')), 'no database was created')
 })

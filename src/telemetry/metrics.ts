@@ -1,6 +1,6 @@
 // The service's Prometheus metrics (prom-client), on a registry of their own: Node's and the
-// process's defaults and the authd_* counters and gauges that ../shared/DESIGN.md names (the
-// README's Operating section says what each means), then the HTTP histogram, which is
+// process's defaults and the authd_* counters and gauges that ../shared/DESIGN.md names
+// (docs/operating.md says what each means), then the HTTP histogram, which is
 // ./response-times.ts's. Every label value comes from a fixed list here or from the route
 // table: never a user's name, id, address or token.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
