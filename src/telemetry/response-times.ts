@@ -5,7 +5,7 @@
 // array, which allocates nothing once its series exists (bench/response-times.mjs measures both).
 // The text is what prom-client writes for a histogram, so a test checks one against the other.
 
-export interface ResponseTimesOptions {
+interface ResponseTimesOptions {
   name: string
   help: string
   /** Upper bounds in seconds, ascending; +Inf is added. */
@@ -67,5 +67,3 @@ export function createResponseTimes ({ name, help, buckets }: ResponseTimesOptio
     }
   }
 }
-
-export type ResponseTimes = ReturnType<typeof createResponseTimes>

@@ -1,9 +1,10 @@
 // OpenTelemetry's Fastify instrumentation (@fastify/otel), when traces are on
 // (src/telemetry/tracing.ts): registered before anything else, so that every route registered
-// after it gets its spans (the request's and its handler's; hooks get none, tracing.ts says why). Each log line of a request then carries the trace's id
-// (trace_id, span_id): the request's logger is bound to its span as soon as the span exists,
-// and the "incoming request" line, which Fastify writes before that (src/response-log.ts leaves
-// it out then), is written here instead.
+// after it gets its spans (the request's and its handler's; hooks get none, tracing.ts says
+// why). Each log line of a request then carries the trace's id (trace_id, span_id): the
+// request's logger is bound to its span as soon as the span exists, and the "incoming request"
+// line, which Fastify writes before that (src/response-log.ts leaves it out then), is written
+// here instead.
 import fp from 'fastify-plugin'
 import type { Tracing } from '../../telemetry/tracing.js'
 
