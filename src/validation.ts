@@ -29,29 +29,41 @@ export function createAjv (coerceTypes: boolean, options: { source?: boolean } =
   return ajv
 }
 
-// Compiling the routes' validators is a large part of the start. `npm run build` compiles them
-// once (src/cli/compile-schemas.ts), as Fastify's standalone mode does, into dist/schemas.cjs,
-// keyed by a hash of each schema and of everything its code depends on: the part (converted or
-// not), Ajv's options and the versions of Ajv and its formats. Code built from anything else is
-// never found, and that schema is compiled at start as before. Tests, which run from src/ where
-// there is no such module, compile every schema.
+// Compiling the routes' validators and serializers is a large part of the start. `npm run build`
+// compiles them once (src/cli/compile-schemas.ts), as Fastify's standalone mode does, into
+// dist/schemas.cjs, keyed by a hash of each schema and of everything its code depends on: for a
+// validator, the part (converted or not), Ajv's options and the versions of Ajv and its formats;
+// for a serializer, the shared schemas, the options and the version of fast-json-stringify. Code
+// built from anything else is never found, and that schema is compiled at start as before. Tests,
+// which run from src/ where there is no such module, compile every schema.
 type Compiled = Record<string, () => unknown>
+export interface CompiledCode { validators: Compiled, serializers: Compiled }
 
 const load = requireFrom(import.meta.url)
-const compiled: Compiled = existsSync(compiledSchemas) ? load(compiledSchemas) : {}
-const versions = ['ajv', 'ajv-formats'].map(name => (load(`${name}/package.json`) as { version: string }).version)
+const compiled: CompiledCode = existsSync(compiledSchemas) ? load(compiledSchemas) : { validators: {}, serializers: {} }
+const version = (name: string): string => (load(`${name}/package.json`) as { version: string }).version
+const validatorVersions = ['ajv', 'ajv-formats'].map(version)
+const serializerVersion = version('fast-json-stringify')
 
-let recording: Map<string, string> | undefined
+type Recorded = Record<keyof CompiledCode, Map<string, string>>
+let recording: Recorded | undefined
 
-/** From now on, the code of every validator compiled is kept, by key, for src/cli/compile-schemas.ts. */
-export function recordCompiledCode (): Map<string, string> {
-  recording = new Map()
+/** From now on, the code of every validator and serializer compiled is kept, by key, for src/cli/compile-schemas.ts. */
+export function recordCompiledCode (): Recorded {
+  recording = { validators: new Map(), serializers: new Map() }
   return recording
 }
 
+const hash = (value: unknown): string => createHash('sha256').update(JSON.stringify(value)).digest('base64url')
+
 /** The key of a request part's validator in dist/schemas.cjs. */
 export function validatorKey (httpPart: string | undefined, schema: unknown): string {
-  return createHash('sha256').update(JSON.stringify([httpPart !== 'body', ajvOptions, versions, schema])).digest('base64url')
+  return hash([httpPart !== 'body', ajvOptions, validatorVersions, schema])
+}
+
+/** The key of a response serializer in dist/schemas.cjs. */
+export function serializerKey (externalSchemas: unknown, options: unknown, schema: unknown): string {
+  return hash([externalSchemas, options ?? {}, serializerVersion, schema])
 }
 
 // Fastify compiles a serializer for every status of every route: 100 at start, for 18 distinct
@@ -63,13 +75,21 @@ const serializers = new Map<string, WeakMap<object, Serializer>>()
 
 const buildSerializer: SerializerFactory = (externalSchemas, options) => {
   const compile = SerializerSelector()(externalSchemas, options)
+  // The same compiler asked for the module's source: the validators of anyOf and oneOf inside it.
+  const source = recording === undefined ? undefined : SerializerSelector()(externalSchemas, { ...options, mode: 'standalone', inlineValidators: true } as typeof options)
   const inputs = JSON.stringify([externalSchemas, options])
   let built = serializers.get(inputs)
   if (built === undefined) serializers.set(inputs, built = new WeakMap())
   return (route) => {
     const schema = route.schema as object
     let serialize = built.get(schema)
-    if (serialize === undefined) built.set(schema, serialize = compile(route))
+    if (serialize === undefined) {
+      const key = serializerKey(externalSchemas, options, schema)
+      const restore = recording === undefined ? compiled.serializers[key] : undefined
+      serialize = restore === undefined ? compile(route) : restore() as Serializer
+      if (source !== undefined) recording?.serializers.set(key, source(route) as unknown as string)
+      built.set(schema, serialize)
+    }
     return serialize
   }
 }
@@ -83,10 +103,10 @@ export function validatorCompiler (): FastifyServerOptions['schemaController'] {
       buildValidator: () => ({ schema, httpPart }) => {
         const ajv = httpPart === 'body' ? strict : converting
         const key = validatorKey(httpPart, schema)
-        const restore = recording === undefined ? compiled[key] : undefined
+        const restore = recording === undefined ? compiled.validators[key] : undefined
         if (restore !== undefined) return restore() as ValidateFunction
         const validate = ajv.compile(schema)
-        recording?.set(key, standalone.default(ajv, validate))
+        recording?.validators.set(key, standalone.default(ajv, validate))
         return validate
       },
       buildSerializer

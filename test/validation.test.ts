@@ -6,7 +6,8 @@ import addFormats from 'ajv-formats'
 import type { FastifySchema } from 'fastify'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
-import { createAjv, validatorKey } from '../src/validation.js'
+import { SerializerSelector } from '@fastify/fast-json-stringify-compiler'
+import { createAjv, serializerKey, validatorKey, type CompiledCode } from '../src/validation.js'
 import { tempDir, testEnv } from './helper.js'
 
 // src/validation.ts skips Ajv's check of each schema against the meta-schema on start; this
@@ -85,7 +86,7 @@ function near (schema: Schema, text: boolean): fc.Arbitrary<unknown> {
 // schema a route validates with must be found there, and its code must judge, and convert,
 // every input exactly as Ajv compiling the schema at start would.
 t.test('the validators compiled at build time are those of every route, and agree with Ajv', async t => {
-  const compiled = createRequire(import.meta.url)('../dist/schemas.cjs') as Record<string, () => (data: unknown) => boolean>
+  const compiled = (createRequire(import.meta.url)('../dist/schemas.cjs') as CompiledCode).validators
   const app = buildApp(loadConfig(testEnv(tempDir(t))))
   t.teardown(() => app.close())
   const validated: Array<{ where: string, part: string, schema: object }> = []
@@ -102,7 +103,7 @@ t.test('the validators compiled at build time are those of every route, and agre
     const restore = compiled[validatorKey(part, schema)]
     t.type(restore, 'function', `${where} is in dist/schemas.cjs`)
     if (restore === undefined) continue
-    const built = restore()
+    const built = restore() as (data: unknown) => boolean
     const atStart = createAjv(coerce).compile(schema)
     fc.assert(fc.property(near(schema, coerce), input => {
       // Both may convert or fill in defaults in place: each judges a copy of its own.
@@ -111,5 +112,38 @@ t.test('the validators compiled at build time are those of every route, and agre
       const same = built(a) === atStart(b)
       if (!same || JSON.stringify(a) !== JSON.stringify(b)) throw new Error(`${where}: ${JSON.stringify(input)}`)
     }), { numRuns: 2000 })
+  }
+})
+
+// The response serializers are compiled at build time too, by fast-json-stringify's standalone
+// mode. Every route's must be found in dist/schemas.cjs, and must write every value, valid or
+// not, as fast-json-stringify compiling the schema at start would, or refuse it alike.
+t.test('the serializers compiled at build time are those of every route, and agree with fast-json-stringify', async t => {
+  const compiled = (createRequire(import.meta.url)('../dist/schemas.cjs') as CompiledCode).serializers
+  const app = buildApp(loadConfig(testEnv(tempDir(t))))
+  t.teardown(() => app.close())
+  const serialized: Array<{ where: string, schema: object }> = []
+  app.addHook('onRoute', ({ method, url, schema }: { method: unknown, url: string, schema?: FastifySchema }) => {
+    for (const [status, response] of Object.entries(schema?.response ?? {})) {
+      serialized.push({ where: `${String(method)} ${url} response ${status}`, schema: response as object })
+    }
+  })
+  await app.ready()
+  t.ok(serialized.length > 40, `found the routes' responses (${serialized.length})`)
+
+  const atStart = SerializerSelector()(app.getSchemas(), undefined)
+  for (const { where, schema } of serialized) {
+    const restore = compiled[serializerKey(app.getSchemas(), undefined, schema)]
+    t.type(restore, 'function', `${where} is in dist/schemas.cjs`)
+    if (restore === undefined) continue
+    const built = restore() as (data: unknown) => string
+    const expected = atStart({ schema, method: '', url: '', httpStatus: '' })
+    const write = (serialize: (data: unknown) => string, data: unknown) => {
+      try { return serialize(data) } catch (err) { return `refused: ${(err as Error).message}` }
+    }
+    fc.assert(fc.property(near(schema, false), input => {
+      const [a, b] = [write(built, input), write(expected, input)]
+      if (a !== b) throw new Error(`${where}: ${JSON.stringify(input)}: ${a} against ${b}`)
+    }), { numRuns: 500 })
   }
 })
