@@ -12,8 +12,6 @@ export const publicDir = fileURLToPath(new URL('./public/', here))
 export const compiledSchemas = fileURLToPath(new URL('./schemas.cjs', here))
 const extension = here.endsWith('.ts') ? '.ts' : '.js'
 export const passwordWorker = new URL(`./auth/password-worker${extension}`, here)
-// Not in the bundle: tsc's output beside it (dist/store/), which loads the schema engine itself.
-export const migrateWorker = new URL(`./store/migrate-worker${extension}`, here)
 // Not in the bundle either (OpenTelemetry's SDK, loaded only when traces are on): tsc's output.
 export const tracingModule = new URL(`./telemetry/tracing${extension}`, here)
 // The browser side of WebAuthn for the page: @simplewebauthn/browser's own bundle, from the package.

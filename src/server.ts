@@ -1,8 +1,7 @@
-// Process entry: configuration, migrations started, traces when configured, the app, listen,
-// and a graceful close on SIGTERM/SIGINT (the spans still waiting are sent last).
+// Process entry: configuration, traces when configured, the app, listen, and a graceful close on
+// SIGTERM/SIGINT (the spans still waiting are sent last).
 import closeWithGrace from 'close-with-grace'
 import { ConfigError, loadConfig, loadEnvFile, type Config } from './config.js'
-import { migrateEarly, migrationsSettled } from './store/migrate.js'
 import { DatabaseStartError } from './store/engine.js'
 import { unsupportedNode } from './runtime.js'
 import { tracingModule } from './paths.js'
@@ -25,9 +24,6 @@ try {
   process.exit(1)
 }
 
-// The migrations start on another core first; the app, imported only then, loads meanwhile.
-// Whatever ends the process from here on waits for them (migrationsSettled).
-migrateEarly(config.DATABASE_URL)
 let app: ReturnType<typeof import('./app.js').buildApp> | undefined
 let tracing: Tracing | undefined
 
@@ -41,7 +37,6 @@ closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
   }
   await app?.close()
   await tracing?.shutdown()
-  await migrationsSettled()
 })
 
 if (config.OTEL_EXPORTER_OTLP_ENDPOINT !== '') {
@@ -60,6 +55,5 @@ try {
   } else {
     app.log.fatal({ err }, 'could not start')
   }
-  await migrationsSettled()
   process.exit(1)
 }

@@ -10,11 +10,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { PrismaPGlite } from 'pglite-prisma-adapter'
-import { withSchemaEngine, type SchemaEngine } from './schema-engine.js'
-import { applyMigrations, migrationsDir, noFilters, schemaPath } from './migrate.js'
+import { applyMigrations, noFilters, withSchemaEngine, type SchemaEngine } from './schema-engine.js'
+import { migrationsDir } from './migrate.js'
 import { postgresMigrationsDir } from './postgres-migrate.js'
 import { prismaDir } from '../paths.js'
 
+export const schemaPath = join(prismaDir, 'schema.prisma')
 export const postgresSchemaPath = join(prismaDir, 'postgres', 'schema.prisma')
 
 /** The SQL that takes a database with `dir`'s migrations to the schema at `schema`; '' if none. */

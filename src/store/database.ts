@@ -1,15 +1,11 @@
 // The SQLite database: Prisma over @prisma/adapter-better-sqlite3, with transactions made
-// exclusive and IMMEDIATE (./adapter.ts). Migrations start on a worker thread (./migrate.ts) as
-// soon as it is opened; ready() waits for them, then sets and checks the pragmas that durability
-// and concurrency rest on.
+// exclusive and IMMEDIATE (./adapter.ts). ready() applies the migrations (./migrate.ts), then sets
+// and checks the pragmas that durability and concurrency rest on.
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
 import { Prisma, PrismaClient } from '../generated/prisma/client.js'
-import { migrateOnWorker } from './migrate.js'
+import { BUSY_TIMEOUT_MS, migrate } from './migrate.js'
 import { exclusiveTransactions, type Connection } from './adapter.js'
 import type { Change } from './read-cache.js'
-
-/** How long a write waits for another process's lock before SQLITE_BUSY. */
-export const BUSY_TIMEOUT_MS = 5000
 
 /**
  * How often the read cache asks whether another process wrote: as often as the denylist's
@@ -21,10 +17,6 @@ export const CHANGES_POLL_MS = 1000
 export type Db = PrismaClient | Prisma.TransactionClient
 
 export function openDatabase (url: string) {
-  const migrated = migrateOnWorker(url)
-  // Awaited by ready(), or by close() if it comes first: never left to write alone.
-  const settled = migrated.then(() => {}, () => {})
-
   // Dates as ISO text, the adapter's default, pinned: the raw statements read and compare them
   // as such (./rows.ts).
   const { adapter, connection } = exclusiveTransactions(new PrismaBetterSqlite3({ url, timeout: BUSY_TIMEOUT_MS }, { timestampFormat: 'iso8601' }))
@@ -46,9 +38,9 @@ export function openDatabase (url: string) {
     /** Prisma's own connection, for the statements of the hot paths (./sqlite.ts). */
     connection: shared,
 
-    /** Waits for the migrations and checks the connection's settings; returns the migrations applied. */
+    /** Applies the migrations and checks the connection's settings; returns the migrations applied. */
     async ready (): Promise<string[]> {
-      const applied = await migrated
+      const applied = migrate(url)
       // WAL lets readers run beside the writer; synchronous=FULL makes every acknowledged commit
       // survive a power cut, not only a process crash; SQLite leaves foreign keys off unless asked.
       await prisma.$executeRawUnsafe('PRAGMA foreign_keys = ON')
@@ -92,7 +84,6 @@ export function openDatabase (url: string) {
     },
 
     async close () {
-      await settled
       await prisma.$disconnect()
     }
   }

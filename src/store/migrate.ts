@@ -1,139 +1,122 @@
-// Applies prisma/migrations/*/migration.sql in order, recording them in `_prisma_migrations`
-// exactly as `prisma migrate deploy` would. Idempotent: applied migrations are skipped.
-import { existsSync, mkdirSync, readdirSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
+// Applies prisma/migrations/*/migration.sql in order on SQLite, recording each in
+// `_prisma_migrations` as `prisma migrate deploy` does (the same table, the same checksum, times
+// as Prisma's adapter writes them), so that Prisma's own tools see the same history. The
+// PostgreSQL twin is ./postgres-migrate.ts.
+//
+// Each migration runs in one IMMEDIATE transaction with its history row. SQLite's DDL is
+// transactional: a crash or a failure midway leaves that migration wholly unapplied. Instances
+// started at once on one file queue on the write lock; the first migrates, the others find
+// nothing pending. No other connection is locked out meanwhile for longer than a write, so an
+// instance can start beside a running one, migrations pending or not.
+import { createHash, randomUUID } from 'node:crypto'
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import { Worker } from 'node:worker_threads'
 import Database from 'better-sqlite3'
-import { migrateWorker, prismaDir } from '../paths.js'
-import type { SchemaEngine } from './schema-engine.js'
-import { isPostgresUrl } from './engine.js'
+import { prismaDir } from '../paths.js'
+import { isoText } from './rows.js'
 
-export const schemaPath = join(prismaDir, 'schema.prisma')
 export const migrationsDir = join(prismaDir, 'migrations')
 
-const noFilters = { externalTables: [], externalEnums: [] }
+/** How long a write waits for another process's lock before SQLITE_BUSY. */
+export const BUSY_TIMEOUT_MS = 5000
+
+// The table as Prisma's schema engine creates it on SQLite.
+const HISTORY = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
+    "id"                    TEXT PRIMARY KEY NOT NULL,
+    "checksum"              TEXT NOT NULL,
+    "finished_at"           DATETIME,
+    "migration_name"        TEXT NOT NULL,
+    "logs"                  TEXT,
+    "rolled_back_at"        DATETIME,
+    "started_at"            DATETIME NOT NULL DEFAULT current_timestamp,
+    "applied_steps_count"   INTEGER UNSIGNED NOT NULL DEFAULT 0
+)`
 
 /** The database file of a `file:` URL. */
 const fileOf = (url: string) => url.slice('file:'.length)
 
-function migrationNames (dir = migrationsDir): string[] {
-  const entries = readdirSync(dir, { withFileTypes: true })
-  return entries.filter(e => e.isDirectory()).map(e => e.name).sort()
+export function migrationNames (dir = migrationsDir): string[] {
+  return readdirSync(dir, { withFileTypes: true }).filter(e => e.isDirectory()).map(e => e.name).sort()
 }
 
-/** The migrations of a folder (SQLite's by default), as the schema engine takes them. */
-export async function loadMigrationsList (dir = migrationsDir) {
-  const migrationDirectories = await Promise.all(migrationNames(dir).map(async path => ({
-    path,
-    migrationFile: {
-      path: 'migration.sql',
-      content: { tag: 'ok' as const, value: await readFile(join(dir, path, 'migration.sql'), 'utf8') }
-    }
-  })))
-  const lockPath = 'migration_lock.toml'
-  return {
-    baseDir: dir,
-    lockfile: { path: lockPath, content: await readFile(join(dir, lockPath), 'utf8') },
-    shadowDbInitScript: '',
-    migrationDirectories
-  }
+interface HistoryRow { migration_name: string, finished_at: string | null }
+
+function history (db: Database.Database): HistoryRow[] {
+  const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'").get()
+  if (table === undefined) return []
+  return db.prepare('SELECT migration_name, finished_at FROM _prisma_migrations WHERE rolled_back_at IS NULL').all() as HistoryRow[]
 }
 
-export async function applyMigrations (engine: SchemaEngine, dir = migrationsDir): Promise<string[]> {
-  const { appliedMigrationNames } = await engine.applyMigrations({
-    migrationsList: await loadMigrationsList(dir),
-    filters: noFilters
-  })
-  return appliedMigrationNames
+const pendingIn = (rows: HistoryRow[], dir: string) => {
+  const applied = new Set(rows.filter(row => row.finished_at !== null).map(row => row.migration_name))
+  return migrationNames(dir).filter(name => !applied.has(name))
 }
 
-/**
- * The migrations not yet recorded as applied in the database at `path`. Synchronous, like all
- * of better-sqlite3: migrateEarly() must start its worker before the app's loading takes the
- * event loop.
- */
-export function pendingMigrations (path: string): string[] {
-  const names = migrationNames()
-  if (!existsSync(path)) return names
-  const db = new Database(path, { readonly: true, fileMustExist: true })
+/** The migrations not yet recorded as applied in the database at `path`. */
+export function pendingMigrations (path: string, dir = migrationsDir): string[] {
+  if (!existsSync(path)) return migrationNames(dir)
+  const db = new Database(path, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS })
   try {
-    const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'").get()
-    if (table === undefined) return names
-    const applied = new Set(db.prepare('SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL')
-      .pluck().all() as string[])
-    return names.filter(name => !applied.has(name))
+    return pendingIn(history(db), dir)
   } finally {
     db.close()
   }
 }
 
 /**
- * Brings the database at `url` up to date; returns the names of the migrations it applied.
- * The schema engine locks the file exclusively (locking_mode=EXCLUSIVE), which fails while
- * another process has it open: it is started only when something is pending, so that more
- * instances can start beside a running one, and start faster.
+ * Brings the database at `url` up to date, creating its folder and file if need be; returns the
+ * names of the migrations it applied. Synchronous, like all of better-sqlite3: it is a few
+ * milliseconds on an empty file, and nothing else may use the database before it is done.
  */
-export async function migrate (url: string): Promise<string[]> {
-  if (pendingMigrations(fileOf(url)).length === 0) return []
-  try {
-    // Loaded only then: a restart on an up-to-date database does without it.
-    const { withSchemaEngine } = await import('./schema-engine.js')
-    return await withSchemaEngine(url, schemaPath, applyMigrations)
-  } catch (err) {
-    throw new Error(`could not migrate ${url}; if another process has it open, stop it and start again (${(err as Error).message.split('\n')[0]})`)
-  }
-}
-
-const early = new Map<string, Promise<string[]>>()
-const running = new Set<Promise<unknown>>()
-
-/**
- * Creates the database's folder, then runs migrate(url) on a worker thread (./migrate-worker.ts)
- * if anything is pending: the schema engine's WebAssembly and its writes then take another core
- * while this one loads the app. Returns the run that migrateEarly() started for `url`, if any.
- */
-export async function migrateOnWorker (url: string): Promise<string[]> {
-  const started = early.get(url)
-  if (started !== undefined) {
-    early.delete(url)
-    return await started
-  }
+export function migrate (url: string, dir = migrationsDir): string[] {
   const path = fileOf(url)
+  // The usual start: nothing pending, found without taking the write lock.
+  if (pendingMigrations(path, dir).length === 0) return []
   mkdirSync(dirname(resolve(path)), { recursive: true })
-  if (pendingMigrations(path).length === 0) return []
-  const run = new Promise<string[]>((resolve, reject) => {
-    const worker = new Worker(migrateWorker, { workerData: url })
-    worker.once('message', resolve)
-    worker.once('error', reject)
-    worker.once('exit', code => reject(new Error(`the migration worker exited with code ${code}`)))
-  })
-  running.add(run)
-  run.then(() => running.delete(run), () => running.delete(run))
-  return await run
+  const db = new Database(path, { timeout: BUSY_TIMEOUT_MS })
+  try {
+    // Off for this connection, which nothing else uses: a migration that rebuilds a table drops
+    // the old one, and with foreign keys on that drop would first delete, by cascade, the rows
+    // that refer to it. SQLite ignores the pragma inside a transaction, where the migration's own
+    // `PRAGMA foreign_keys=OFF` runs; the rows are checked instead before each commit.
+    db.pragma('foreign_keys = OFF')
+    const done: string[] = []
+    for (;;) {
+      const applied = db.transaction(() => applyNext(db, dir)).immediate()
+      if (applied === undefined) return done
+      done.push(applied)
+    }
+  } catch (err) {
+    throw new Error(`could not migrate ${url}: ${(err as Error).message}`)
+  } finally {
+    db.close()
+  }
 }
 
-/**
- * Starts migrateOnWorker(url) before the app is even loaded (server.ts), for the store to take:
- * the schema engine's work then runs on another core beside the app's loading, instead of
- * before it.
- */
-export function migrateEarly (url: string): void {
-  // PostgreSQL migrates in the store's ready(), over the network: nothing to start early.
-  if (isPostgresUrl(url)) return
-  const run = migrateOnWorker(url)
-  // Reported by the plugin that takes it.
-  run.catch(() => {})
-  early.set(url, run)
+/** Applies the first pending migration, inside the caller's transaction; returns its name, if any. */
+function applyNext (db: Database.Database, dir: string): string | undefined {
+  const rows = history(db)
+  if (rows.length === 0) {
+    // A database of something else: the migrations would write their tables beside its own.
+    const objects = db.prepare("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").pluck().all() as string[]
+    if (objects.length > 0) throw new Error(`the database is not empty (${objects.join(', ')}) and has no migration history: point DATABASE_URL at a new file or at this service's database`)
+  }
+  const failed = rows.find(row => row.finished_at === null)
+  // Only `prisma migrate` leaves one so: its own `migrate resolve` is the way out.
+  if (failed !== undefined) throw new Error(`migration ${failed.migration_name} is recorded as started and never finished; resolve it with \`prisma migrate resolve\``)
+  const [name] = pendingIn(rows, dir)
+  if (name === undefined) return undefined
+  const sql = readFileSync(join(dir, name, 'migration.sql'), 'utf8')
+  const startedAt = isoText(Date.now())
+  try {
+    db.exec(sql)
+  } catch (err) {
+    throw new Error(`migration ${name} failed: ${(err as Error).message}`)
+  }
+  const broken = db.pragma('foreign_key_check') as Array<{ table: string, parent: string }>
+  if (broken.length > 0) throw new Error(`migration ${name} failed: ${broken.length} rows of ${broken[0].table} refer to no row of ${broken[0].parent}`)
+  db.exec(HISTORY)
+  db.prepare('INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, started_at, applied_steps_count) VALUES (?, ?, ?, ?, ?, 1)')
+    .run(randomUUID(), createHash('sha256').update(sql).digest('hex'), isoText(Date.now()), name, startedAt)
+  return name
 }
-
-/**
- * Settles once no migration this process started is still running. A SQLite migration is not
- * one transaction: a process that exits in the middle of one (a start that failed elsewhere)
- * would leave the database half migrated, so it waits for this first.
- */
-export async function migrationsSettled (): Promise<void> {
-  await Promise.allSettled([...running])
-}
-
-export { noFilters }

@@ -1,9 +1,12 @@
 // Prisma's schema engine compiled to WebAssembly, driven through a driver adapter: better-sqlite3
-// for the service's SQLite database, PGlite for authoring and checking the PostgreSQL migrations
-// (through @prisma/adapter-pg it cannot read PostgreSQL's catalogue). On SQLite it writes the same
-// `_prisma_migrations` history as `prisma migrate deploy`, but needs neither the Prisma CLI nor a
-// native engine download, so the production image can migrate on start.
+// for a SQLite file, PGlite for PostgreSQL (through @prisma/adapter-pg it cannot read
+// PostgreSQL's catalogue). A development tool: it writes the migrations (./create-migration.ts)
+// and the tests check against it that the service applies them as Prisma does; the service
+// itself applies them with its own driver (./migrate.ts, ./postgres-migrate.ts), without it.
+// It needs neither the Prisma CLI nor a native engine download.
+import { readdirSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as glue from '@prisma/schema-engine-wasm/schema_engine_bg'
 import { bindMigrationAwareSqlAdapterFactory, type SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
@@ -57,3 +60,34 @@ export async function withSchemaEngine<T> (
     await Promise.all(opened.map(a => a.dispose()))
   }
 }
+
+export const noFilters = { externalTables: [], externalEnums: [] }
+
+/** The migrations of a folder, as the schema engine takes them. */
+async function loadMigrationsList (dir: string) {
+  const names = readdirSync(dir, { withFileTypes: true }).filter(e => e.isDirectory()).map(e => e.name).sort()
+  const migrationDirectories = await Promise.all(names.map(async path => ({
+    path,
+    migrationFile: {
+      path: 'migration.sql',
+      content: { tag: 'ok' as const, value: await readFile(join(dir, path, 'migration.sql'), 'utf8') }
+    }
+  })))
+  const lockPath = 'migration_lock.toml'
+  return {
+    baseDir: dir,
+    lockfile: { path: lockPath, content: await readFile(join(dir, lockPath), 'utf8') },
+    shadowDbInitScript: '',
+    migrationDirectories
+  }
+}
+
+/** What `prisma migrate deploy` does with `dir`'s migrations; returns the names it applied. */
+export async function applyMigrations (engine: SchemaEngine, dir: string): Promise<string[]> {
+  const { appliedMigrationNames } = await engine.applyMigrations({
+    migrationsList: await loadMigrationsList(dir),
+    filters: noFilters
+  })
+  return appliedMigrationNames
+}
+

@@ -1,6 +1,6 @@
-// The store (src/store): opened as the app loads, so that SQLite's migrations run on their worker
-// thread meanwhile (PostgreSQL's run in ready()); used from onReady on, once they are applied. Its onReady hook is the first
-// of the app's (plugins registered after it read the database in theirs).
+// The store (src/store): opened as the app loads, migrated in its ready() and used from onReady
+// on. Its onReady hook is the first of the app's (plugins registered after it read the database
+// in theirs).
 import fp from 'fastify-plugin'
 import { createStore, type Statements, type Store } from '../../store/index.js'
 
