@@ -33,8 +33,10 @@ EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/ready`).then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # JWT_SECRET must be provided: `docker run -e JWT_SECRET=$(openssl rand -base64 48) -v authd:/app/data -p 3000:3000 authd`
-# dist/server.js is the service bundled into one file (package.json's `bundle` script). Beside
-# it in dist/: its validators and serializers compiled at build time (schemas.cjs, which loads
-# Ajv's and fast-json-stringify's runtime helpers from node_modules). It loads better-sqlite3,
+# dist/server.js turns V8's compile cache on (dist/.compile-cache, filled by the build: only read
+# here, where dist/ is root's) and loads the service, bundled into one file, dist/service.js
+# (package.json's `bundle` script). Beside it in dist/: its validators and serializers compiled
+# at build time (schemas.cjs, which loads Ajv's and fast-json-stringify's runtime helpers from
+# node_modules). It loads better-sqlite3,
 # piscina and Prisma's query compiler from node_modules, and serves Swagger UI's files from there.
 CMD ["node", "dist/server.js"]

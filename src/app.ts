@@ -1,6 +1,6 @@
 // The service as one plugin: the error handler, external plugins, then the domain's, then the
 // routes.
-// buildApp() wraps it in a Fastify instance with the server options; server.ts and the tests
+// buildApp() wraps it in a Fastify instance with the server options; service.ts and the tests
 // both use it, so that what is tested is what runs.
 import { randomUUID } from 'node:crypto'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'

@@ -1,6 +1,6 @@
 // The files of this project the service reads at run time, found from this module. It sits
 // directly under src/ (tests, through TypeScript) or dist/ (built), as does the bundle that runs
-// in production (dist/server.js), so one relative path serves all three.
+// in production (dist/service.js), so one relative path serves all three.
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 

@@ -1,11 +1,17 @@
-// Process entry: configuration, traces when configured, the app, listen, and a graceful close on
-// SIGTERM/SIGINT (the spans still waiting are sent last).
-import closeWithGrace from 'close-with-grace'
-import { ConfigError, loadConfig, loadEnvFile, type Config } from './config.js'
-import { DatabaseStartError } from './store/engine.js'
+// Process entry: refuses a Node.js the service does not support, turns on V8's compile cache,
+// then loads the service (./service.ts, which the build bundles into dist/service.js).
+//
+// Compiling the bundle is a large part of every start. With the cache, V8 takes the code it
+// compiled at an earlier start instead (`npm run build` ends with one: scripts/warm-start.mjs).
+// It lives beside the bundle, in dist/, written only by whoever may write the code itself: a
+// cache that another user could write would be code they could run. Node checks each entry
+// against the source and its own version, so a stale one is ignored, and a directory it may
+// not write (a read-only image) is only read.
+// Imported whole, not by name: on an older Node a missing named export would fail the import
+// before the check below could say why.
+import module from 'node:module'
+import { fileURLToPath } from 'node:url'
 import { unsupportedNode } from './runtime.js'
-import { tracingModule } from './paths.js'
-import type { Tracing } from './telemetry/tracing.js'
 
 const unsupported = unsupportedNode()
 if (unsupported !== undefined) {
@@ -13,47 +19,6 @@ if (unsupported !== undefined) {
   process.exit(1)
 }
 
-let config: Config
-try {
-  loadEnvFile()
-  config = loadConfig()
-} catch (err) {
-  if (!(err instanceof ConfigError)) throw err
-  // One line, no stack: the operator has one thing to fix.
-  console.error(`authd: configuration error: ${err.message}`)
-  process.exit(1)
-}
-
-let app: ReturnType<typeof import('./app.js').buildApp> | undefined
-let tracing: Tracing | undefined
-
-closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
-  if (app === undefined) {
-    if (err !== undefined) console.error(err)
-  } else if (err !== undefined) {
-    app.log.error({ err }, 'closing after an uncaught error')
-  } else {
-    app.log.info({ signal }, 'closing')
-  }
-  await app?.close()
-  await tracing?.shutdown()
-})
-
-if (config.OTEL_EXPORTER_OTLP_ENDPOINT !== '') {
-  const { startTracing } = await import(tracingModule.href) as typeof import('./telemetry/tracing.js')
-  tracing = startTracing()
-}
-const { buildApp } = await import('./app.js')
-app = buildApp(config, { tracing })
-tracing?.logTo(app.log)
-try {
-  await app.listen({ host: config.HOST, port: config.PORT })
-} catch (err) {
-  if (err instanceof DatabaseStartError) {
-    // One line, no stack, as for a configuration error: the database named in it is the thing to fix.
-    console.error(`authd: ${err.message}`)
-  } else {
-    app.log.fatal({ err }, 'could not start')
-  }
-  process.exit(1)
-}
+// NODE_COMPILE_CACHE, when set, is the operator's choice, and Node has enabled it already.
+if (process.env.NODE_COMPILE_CACHE === undefined) module.enableCompileCache(fileURLToPath(new URL('./.compile-cache/', import.meta.url)))
+await import('./service.js')

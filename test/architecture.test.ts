@@ -65,7 +65,7 @@ t.test('the store imports nothing above it: no domain, plugin, route or schema',
     /^(auth|plugins|routes|schemas)\//.test(imported) || imported === 'app.ts' || imported === 'fastify'), [])
 })
 
-// (server.ts also takes the engine's start error, before the app and either engine's driver load;
+// (service.ts also takes the engine's start error, before the app and either engine's driver load;
 // the tracing module takes the queries' instrumentation without the rest.)
 t.test('outside the store, only its index is imported: its modules are its own business', async t => {
   t.same(offenders(file => !file.startsWith('store/'), imported =>

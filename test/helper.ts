@@ -1,4 +1,4 @@
-// Builds the whole app, as server.ts does, on a SQLite file of its own per test (a copy of one
+// Builds the whole app, as service.ts does, on a SQLite file of its own per test (a copy of one
 // migrated database, below), or with TEST_ENGINE=postgres a PostgreSQL database of its own
 // (./postgres.ts), for app.inject().
 import { createHmac, randomUUID } from 'node:crypto'

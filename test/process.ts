@@ -1,5 +1,5 @@
 // Runs the service as a real process, for what only a process can show: exit codes, signals,
-// crashes, a browser. It runs what ships: the bundle that `npm test` builds first (dist/server.js).
+// crashes, a browser. It runs what ships: dist/server.js and the bundle it loads, which `npm test` builds first.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'

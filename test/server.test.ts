@@ -79,6 +79,20 @@ t.test('the bundle validates with the code compiled at build time (dist/schemas.
   t.equal((await register({ username: 'abc', email: 'a@example.com', password: 'long enough password' })).status, 201, 'and a valid one accepted')
 })
 
+// src/server.ts turns V8's compile cache on, in dist/.compile-cache (which the build fills, and
+// fails if it cannot: src/cli/warm-compile-cache.ts): the bundle's code is read from there, not
+// compiled again. Beside the code, in the folder only the code's owner writes: never a shared
+// temporary folder, whose cache another user could fill with code of their own.
+t.test('the bundle starts from the compile cache beside it, in dist/', async t => {
+  const dir = tempDir(t)
+  const proc = start(t, testEnv(dir, { NODE_ENV: 'production', BCRYPT_ROUNDS: '10', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', NODE_DEBUG_NATIVE: 'COMPILE_CACHE' }), dir)
+  await listening(proc)
+  const dist = new URL('../dist/', import.meta.url).pathname
+  const cached = new RegExp(`reading cache from ${dist}\\.compile-cache/\\S+ for ESM file://${dist}service\\.js\\.\\.\\.\\[[\\d ]+\\]\\.\\.\\. success`)
+  t.match(proc.err(), cached, 'the bundle\'s entry is found in dist/.compile-cache')
+  t.match(proc.err(), `V8 code cache for ESM file://${dist}service.js was accepted`, 'and V8 takes it')
+})
+
 t.test('a .env file in the working directory is read, and the environment wins over it', async t => {
   const dir = tempDir(t)
   writeFileSync(join(dir, '.env'), 'JWT_ISSUER=from-dotenv\nACCESS_TOKEN_TTL=123\n')

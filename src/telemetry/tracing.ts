@@ -3,7 +3,7 @@
 // each Prisma query (src/store/query-tracing.ts) and each of the store's own statements, with the
 // statement's name and never its values, sent in batches by OTLP over HTTP (protobuf)
 // to the collector. A request with a W3C traceparent header continues its caller's trace.
-// Not part of the bundle: server.ts loads it (tsc's output, beside the bundle) only when traces
+// Not part of the bundle: service.ts loads it (tsc's output, beside the bundle) only when traces
 // are on, so that a start without them loads none of the SDK.
 import { setTimeout as sleep } from 'node:timers/promises'
 import { DiagLogLevel, SpanKind, SpanStatusCode, context, diag, propagation } from '@opentelemetry/api'

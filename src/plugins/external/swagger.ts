@@ -10,7 +10,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import { SCOPE_DESCRIPTIONS } from '../../roles.js'
 
 // Swagger UI's files, from its package: the plugin looks for them beside its own code, which is
-// bundled into dist/server.js (package.json's bundle script; loading it from node_modules instead
+// bundled into dist/service.js (package.json's bundle script; loading it from node_modules instead
 // cost a tenth of the start, for its own copies of yaml and @fastify/static). Given the folder,
 // it also answers GET /docs/* from it: a second address for the files /docs/static/* serves.
 const uiFiles = fileURLToPath(new URL('./', import.meta.resolve('@fastify/swagger-ui/static/index.html')))
