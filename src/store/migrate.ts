@@ -3,10 +3,10 @@
 // as Prisma's adapter writes them), so that Prisma's own tools see the same history. The
 // PostgreSQL twin is ./postgres-migrate.ts.
 //
-// Each migration runs in one IMMEDIATE transaction with its history row. SQLite's DDL is
-// transactional: a crash or a failure midway leaves that migration wholly unapplied. Instances
-// started at once on one file queue on the write lock; the first migrates, the others find
-// nothing pending. No other connection is locked out meanwhile for longer than a write, so an
+// The pending migrations run in one IMMEDIATE transaction with their history rows. SQLite's DDL
+// is transactional: a crash or a failure midway leaves none of them applied. Instances started
+// at once on one file queue on the write lock; the first migrates, the others find nothing
+// pending. No other connection is locked out meanwhile for longer than a write, so an
 // instance can start beside a running one, migrations pending or not.
 import { createHash, randomUUID } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
@@ -73,19 +73,19 @@ export function migrate (url: string, dir = migrationsDir): string[] {
   // The usual start: nothing pending, found without taking the write lock.
   if (pendingMigrations(path, dir).length === 0) return []
   mkdirSync(dirname(resolve(path)), { recursive: true })
+  const created = !existsSync(path)
   const db = new Database(path, { timeout: BUSY_TIMEOUT_MS })
   try {
+    // A new file starts in WAL, as the store sets it anyway (./database.ts): the commit is then
+    // one write to the log rather than to the file and its journal. (Not a file of something
+    // else, which is refused below and must be left as it was.)
+    if (created) db.pragma('journal_mode = WAL')
     // Off for this connection, which nothing else uses: a migration that rebuilds a table drops
     // the old one, and with foreign keys on that drop would first delete, by cascade, the rows
     // that refer to it. SQLite ignores the pragma inside a transaction, where the migration's own
-    // `PRAGMA foreign_keys=OFF` runs; the rows are checked instead before each commit.
+    // `PRAGMA foreign_keys=OFF` runs; the rows are checked instead before the commit.
     db.pragma('foreign_keys = OFF')
-    const done: string[] = []
-    for (;;) {
-      const applied = db.transaction(() => applyNext(db, dir)).immediate()
-      if (applied === undefined) return done
-      done.push(applied)
-    }
+    return db.transaction(() => applyPending(db, dir)).immediate()
   } catch (err) {
     throw new Error(`could not migrate ${url}: ${(err as Error).message}`)
   } finally {
@@ -93,30 +93,35 @@ export function migrate (url: string, dir = migrationsDir): string[] {
   }
 }
 
-/** Applies the first pending migration, inside the caller's transaction; returns its name, if any. */
-function applyNext (db: Database.Database, dir: string): string | undefined {
+/**
+ * Applies the pending migrations in the caller's transaction, in order, each with its history
+ * row; returns their names. One transaction for all: a database is at one version or the next,
+ * never between, so the version of the service that ran on it before still can.
+ */
+function applyPending (db: Database.Database, dir: string): string[] {
   const rows = history(db)
   if (rows.length === 0) {
     // A database of something else: the migrations would write their tables beside its own.
-    const objects = db.prepare("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").pluck().all() as string[]
+    const objects = db.prepare("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND name <> '_prisma_migrations'").pluck().all() as string[]
     if (objects.length > 0) throw new Error(`the database is not empty (${objects.join(', ')}) and has no migration history: point DATABASE_URL at a new file or at this service's database`)
   }
   const failed = rows.find(row => row.finished_at === null)
   // Only `prisma migrate` leaves one so: its own `migrate resolve` is the way out.
   if (failed !== undefined) throw new Error(`migration ${failed.migration_name} is recorded as started and never finished; resolve it with \`prisma migrate resolve\``)
-  const [name] = pendingIn(rows, dir)
-  if (name === undefined) return undefined
-  const sql = readFileSync(join(dir, name, 'migration.sql'), 'utf8')
-  const startedAt = isoText(Date.now())
-  try {
-    db.exec(sql)
-  } catch (err) {
-    throw new Error(`migration ${name} failed: ${(err as Error).message}`)
-  }
-  const broken = db.pragma('foreign_key_check') as Array<{ table: string, parent: string }>
-  if (broken.length > 0) throw new Error(`migration ${name} failed: ${broken.length} rows of ${broken[0].table} refer to no row of ${broken[0].parent}`)
+  const pending = pendingIn(rows, dir)
   db.exec(HISTORY)
-  db.prepare('INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, started_at, applied_steps_count) VALUES (?, ?, ?, ?, ?, 1)')
-    .run(randomUUID(), createHash('sha256').update(sql).digest('hex'), isoText(Date.now()), name, startedAt)
-  return name
+  const record = db.prepare('INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, started_at, applied_steps_count) VALUES (?, ?, ?, ?, ?, 1)')
+  for (const name of pending) {
+    const sql = readFileSync(join(dir, name, 'migration.sql'), 'utf8')
+    const startedAt = isoText(Date.now())
+    try {
+      db.exec(sql)
+    } catch (err) {
+      throw new Error(`migration ${name} failed: ${(err as Error).message}`)
+    }
+    const broken = db.pragma('foreign_key_check') as Array<{ table: string, parent: string }>
+    if (broken.length > 0) throw new Error(`migration ${name} failed: ${broken.length} rows of ${broken[0].table} refer to no row of ${broken[0].parent}`)
+    record.run(randomUUID(), createHash('sha256').update(sql).digest('hex'), isoText(Date.now()), name, startedAt)
+  }
+  return pending
 }
