@@ -69,7 +69,7 @@ export function createAccounts ({ store, passwords, revocation, mailTokens, bcry
      * address (when the service can send mail); an operator's account is taken as verified.
      */
     async register ({ username, email, password, roles = DEFAULT_ROLES }: NewUser, via: { via: 'register' | 'cli' } & Partial<Client>): Promise<User> {
-      const problem = passwordProblem(password)
+      const problem = await passwordProblem(password)
       if (problem !== undefined) throw new InvalidPassword(problem)
       username = username.toLowerCase()
       email = email.toLowerCase()
@@ -127,7 +127,7 @@ export function createAccounts ({ store, passwords, revocation, mailTokens, bcry
      */
     async changePassword (user: { id: string, sessionId: string }, current: string, next: string, attempt: PasswordAttempt, client: Client): Promise<void> {
       const account = await confirmPassword(user.id, current, attempt)
-      const problem = passwordProblem(next)
+      const problem = await passwordProblem(next)
       if (problem !== undefined) throw new InvalidPassword(problem)
       const passwordHash = await passwords.hash(next)
       await revocation.change(async tx => {

@@ -92,7 +92,7 @@ export function createRecovery ({ store, revocation, passwords, accounts, mailTo
      * one transaction. Throws invalid_mail_token, invalid_password or overloaded.
      */
     async resetPassword (token: string, newPassword: string, client: Client): Promise<void> {
-      const problem = passwordProblem(newPassword)
+      const problem = await passwordProblem(newPassword)
       if (problem !== undefined) throw new InvalidPassword(problem)
       // A bcrypt hash only for a token that may work: bad tokens cost a lookup, not a hash.
       if (await mailTokens.find(token, ['password_reset']) === null) throw new InvalidMailToken()
