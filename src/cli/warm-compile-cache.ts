@@ -2,9 +2,14 @@
 // throwaway database, until /ready answers 200, then stops it. Node writes V8's compile cache
 // (dist/.compile-cache, enabled by src/server.ts) as the process exits, so that every later start,
 // the first one included, takes the code compiled here instead of compiling the bundle again.
+//
+// Node keeps a folder per user in it, named with the uid, and writes its files readable by their
+// owner only. The image (Dockerfile) runs this again as the user the service runs as, then hands
+// the files to root: the cache files are made readable by all here, as the code they come from
+// is, so that the service reads them without being able to change them.
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -38,6 +43,9 @@ try {
   child.kill('SIGTERM')
   const code = await exited
   if (code !== 0 || !existsSync(cache)) throw new Error(`the service exited with ${code} and left no cache in ${cache}:\n${out}`)
+  for (const entry of readdirSync(cache, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) chmodSync(join(entry.parentPath, entry.name), 0o644)
+  }
   console.log(`warm-compile-cache: ${cache}`)
 } finally {
   child.kill('SIGKILL')
