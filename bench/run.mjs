@@ -179,34 +179,29 @@ try {
   const d = time(8)
   const SERIES = QUICK ? 1 : 3
 
-  // Bare Fastify: start time (the median of three starts) and, below, throughput.
-  const bareStarts = []
+  // Start times: bare Fastify, the service on an empty database (to /ready, migrations
+  // included) and what Fastify and Prisma alone take on an empty file (bench/prisma-floor.mjs),
+  // started in turn, five times each, so that the machine's drift weighs on all three alike;
+  // the median of each. The last bare app and the last service stay up for the rows below.
+  const STARTS = 5
+  const starts = { bare: [], service: [], floor: [] }
   let bare
-  for (let i = 0; i < 3; i++) {
+  let service
+  for (let i = 0; i < STARTS; i++) {
     bare?.stop()
     bare = await launch(`baseline-${i}`, join(ROOT, 'bench/baseline-server.mjs'), { PATH: process.env.PATH }, '/')
-    bareStarts.push(bare.startMs)
-  }
-  await cannon(bare.url, { duration: warm })
-
-  // The service, on an empty database: start to /ready, migrations included (median of three).
-  const serviceStarts = []
-  let service
-  for (let i = 0; i < 3; i++) {
+    starts.bare.push(bare.startMs)
     service?.stop()
     serviceEnv.DATABASE_URL = `file:${join(WORK, `auth-${i}.db`)}`
     service = await launch(`service-${i}`, join(ROOT, 'dist/server.js'), serviceEnv, '/ready')
-    serviceStarts.push(service.startMs)
-  }
-  // What Fastify and Prisma alone take to start on an empty file (bench/prisma-floor.mjs).
-  const floorStarts = []
-  for (let i = 0; i < 3; i++) {
+    starts.service.push(service.startMs)
     const floor = await launch(`floor-${i}`, join(ROOT, 'bench/prisma-floor.mjs'), { NODE_ENV: 'production', DATABASE_URL: `file:${join(WORK, `floor-${i}.db`)}` }, '/')
     floor.stop()
-    floorStarts.push(floor.startMs)
+    starts.floor.push(floor.startMs)
   }
-  const median = (values) => values.sort((a, b) => a - b)[1]
-  const [serviceStart, bareStart, floorStart] = [median(serviceStarts), median(bareStarts), median(floorStarts)]
+  await cannon(bare.url, { duration: warm })
+  const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]
+  const [serviceStart, bareStart, floorStart] = [median(starts.service), median(starts.bare), median(starts.floor)]
   row('start', { text: `${Math.round(serviceStart)} ms to /ready` }, { text: `${Math.round(bareStart)} ms to first 200` },
     serviceStart / bareStart, '≤ 3×', serviceStart / bareStart <= 3)
 

@@ -83,7 +83,7 @@ export function migrate (url: string, dir = migrationsDir): string[] {
     // Off for this connection, which nothing else uses: a migration that rebuilds a table drops
     // the old one, and with foreign keys on that drop would first delete, by cascade, the rows
     // that refer to it. SQLite ignores the pragma inside a transaction, where the migration's own
-    // `PRAGMA foreign_keys=OFF` runs; the rows are checked instead before the commit.
+    // `PRAGMA foreign_keys=OFF` runs; the rows are checked after each migration instead.
     db.pragma('foreign_keys = OFF')
     return db.transaction(() => applyPending(db, dir)).immediate()
   } catch (err) {
