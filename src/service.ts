@@ -37,6 +37,8 @@ if (config.OTEL_EXPORTER_OTLP_ENDPOINT !== '') {
   const { startTracing } = await import(tracingModule.href) as typeof import('./telemetry/tracing.js')
   tracing = startTracing()
 }
+// Imported once the configuration is known good and traces are on: a configuration error stops
+// the process without loading the app, and the app's modules load under the tracer.
 const { buildApp } = await import('./app.js')
 app = buildApp(config, { tracing })
 tracing?.logTo(app.log)

@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import tap from 'tap'
 import pg from 'pg'
-import { migratePostgres, postgresMigrationNames, postgresMigrationsDir } from '../src/store/postgres-migrate.js'
+import { migratePostgres, postgresMigrationsDir } from '../src/store/postgres-migrate.js'
+import { migrationNames } from '../src/store/migration-files.js'
 
 export const engine: 'sqlite' | 'postgres' = process.env.TEST_ENGINE === 'postgres' ? 'postgres' : 'sqlite'
 export const onPostgres = engine === 'postgres'
@@ -36,7 +37,7 @@ const quoted = (name: string) => `"${name.replace(/"/g, '""')}"`
 
 // The template's name says which migrations it holds: a new migration makes a new template.
 const migrationsHash = createHash('sha256')
-  .update(postgresMigrationNames().map(name => name + readFileSync(join(postgresMigrationsDir, name, 'migration.sql'), 'utf8')).join('\n'))
+  .update(migrationNames(postgresMigrationsDir).map(name => name + readFileSync(join(postgresMigrationsDir, name, 'migration.sql'), 'utf8')).join('\n'))
   .digest('hex').slice(0, 12)
 const TEMPLATE = `authd_template_${migrationsHash}`
 

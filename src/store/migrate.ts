@@ -8,12 +8,13 @@
 // at once on one file queue on the write lock; the first migrates, the others find nothing
 // pending. No other connection is locked out meanwhile for longer than a write, so an
 // instance can start beside a running one, migrations pending or not.
-import { createHash, randomUUID } from 'node:crypto'
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
+import { randomUUID } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import Database from 'better-sqlite3'
 import { prismaDir } from '../paths.js'
 import { isoText } from './rows.js'
+import { migrationChecksum, migrationNames, unfinishedMigration } from './migration-files.js'
 
 export const migrationsDir = join(prismaDir, 'migrations')
 
@@ -34,10 +35,6 @@ const HISTORY = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
 
 /** The database file of a `file:` URL. */
 const fileOf = (url: string) => url.slice('file:'.length)
-
-export function migrationNames (dir = migrationsDir): string[] {
-  return readdirSync(dir, { withFileTypes: true }).filter(e => e.isDirectory()).map(e => e.name).sort()
-}
 
 interface HistoryRow { migration_name: string, finished_at: string | null }
 
@@ -106,8 +103,7 @@ function applyPending (db: Database.Database, dir: string): string[] {
     if (objects.length > 0) throw new Error(`the database is not empty (${objects.join(', ')}) and has no migration history: point DATABASE_URL at a new file or at this service's database`)
   }
   const failed = rows.find(row => row.finished_at === null)
-  // Only `prisma migrate` leaves one so: its own `migrate resolve` is the way out.
-  if (failed !== undefined) throw new Error(`migration ${failed.migration_name} is recorded as started and never finished; resolve it with \`prisma migrate resolve\``)
+  if (failed !== undefined) throw unfinishedMigration(failed.migration_name)
   const pending = pendingIn(rows, dir)
   db.exec(HISTORY)
   const record = db.prepare('INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, started_at, applied_steps_count) VALUES (?, ?, ?, ?, ?, 1)')
@@ -121,7 +117,7 @@ function applyPending (db: Database.Database, dir: string): string[] {
     }
     const broken = db.pragma('foreign_key_check') as Array<{ table: string, parent: string }>
     if (broken.length > 0) throw new Error(`migration ${name} failed: ${broken.length} rows of ${broken[0].table} refer to no row of ${broken[0].parent}`)
-    record.run(randomUUID(), createHash('sha256').update(sql).digest('hex'), isoText(Date.now()), name, startedAt)
+    record.run(randomUUID(), migrationChecksum(sql), isoText(Date.now()), name, startedAt)
   }
   return pending
 }

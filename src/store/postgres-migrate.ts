@@ -5,12 +5,12 @@
 // Under an advisory lock: instances started at once on an empty database queue on it; the first
 // migrates, the others find nothing pending. Each migration runs in one transaction with its
 // history row (PostgreSQL's DDL is transactional): a crash midway leaves it wholly unapplied.
-import { createHash, randomUUID } from 'node:crypto'
-import { readdirSync } from 'node:fs'
+import { randomUUID } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type pg from 'pg'
 import { prismaDir } from '../paths.js'
+import { migrationChecksum, migrationNames, unfinishedMigration } from './migration-files.js'
 
 export const postgresMigrationsDir = join(prismaDir, 'postgres', 'migrations')
 
@@ -29,10 +29,6 @@ const HISTORY = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
   "applied_steps_count" INTEGER NOT NULL DEFAULT 0
 )`
 
-export function postgresMigrationNames (): string[] {
-  return readdirSync(postgresMigrationsDir, { withFileTypes: true }).filter(e => e.isDirectory()).map(e => e.name).sort()
-}
-
 /** Brings the database up to date on `client` (one connection); returns the migrations it applied. */
 export async function migratePostgres (client: pg.ClientBase): Promise<string[]> {
   // Waiting for another instance's migrations, and a migration's own statements, may take longer
@@ -44,13 +40,10 @@ export async function migratePostgres (client: pg.ClientBase): Promise<string[]>
     const { rows } = await client.query<{ migration_name: string, finished_at: Date | null }>(
       'SELECT migration_name, finished_at FROM "_prisma_migrations" WHERE rolled_back_at IS NULL')
     const failed = rows.find(row => row.finished_at === null)
-    if (failed !== undefined) {
-      // Only `prisma migrate` leaves one so: its own `migrate resolve` is the way out.
-      throw new Error(`migration ${failed.migration_name} is recorded as started and never finished; resolve it with \`prisma migrate resolve\``)
-    }
+    if (failed !== undefined) throw unfinishedMigration(failed.migration_name)
     const applied = new Set(rows.map(row => row.migration_name))
     const done: string[] = []
-    for (const name of postgresMigrationNames()) {
+    for (const name of migrationNames(postgresMigrationsDir)) {
       if (applied.has(name)) continue
       const sql = await readFile(join(postgresMigrationsDir, name, 'migration.sql'), 'utf8')
       await client.query('BEGIN')
@@ -58,7 +51,7 @@ export async function migratePostgres (client: pg.ClientBase): Promise<string[]>
         await client.query(sql)
         await client.query(
           'INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, started_at, applied_steps_count) VALUES ($1, $2, now(), $3, now(), 1)',
-          [randomUUID(), createHash('sha256').update(sql).digest('hex'), name])
+          [randomUUID(), migrationChecksum(sql), name])
         await client.query('COMMIT')
       } catch (err) {
         await client.query('ROLLBACK').catch(() => {})

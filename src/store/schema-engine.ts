@@ -4,13 +4,13 @@
 // and the tests check against it that the service applies them as Prisma does; the service
 // itself applies them with its own driver (./migrate.ts, ./postgres-migrate.ts), without it.
 // It needs neither the Prisma CLI nor a native engine download.
-import { readdirSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as glue from '@prisma/schema-engine-wasm/schema_engine_bg'
 import { bindMigrationAwareSqlAdapterFactory, type SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils'
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
+import { migrationNames } from './migration-files.js'
 
 export type SchemaEngine = glue.SchemaEngine
 
@@ -65,8 +65,7 @@ export const noFilters = { externalTables: [], externalEnums: [] }
 
 /** The migrations of a folder, as the schema engine takes them. */
 async function loadMigrationsList (dir: string) {
-  const names = readdirSync(dir, { withFileTypes: true }).filter(e => e.isDirectory()).map(e => e.name).sort()
-  const migrationDirectories = await Promise.all(names.map(async path => ({
+  const migrationDirectories = await Promise.all(migrationNames(dir).map(async path => ({
     path,
     migrationFile: {
       path: 'migration.sql',

@@ -4,13 +4,14 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
 import Database from 'better-sqlite3'
-import { migrate, migrationNames, migrationsDir, pendingMigrations } from '../../src/store/migrate.js'
+import { migrate, migrationsDir, pendingMigrations } from '../../src/store/migrate.js'
+import { migrationNames } from '../../src/store/migration-files.js'
 import { applyMigrations, withSchemaEngine } from '../../src/store/schema-engine.js'
 import { schemaPath } from '../../src/store/create-migration.js'
 import { tempDir } from '../helper.js'
 
 const run = promisify(execFile)
-const all = migrationNames()
+const all = migrationNames(migrationsDir)
 // The migration that rebuilds User (a new column in the middle): it drops the table its roles
 // and sessions refer to.
 const rebuild = all.findIndex(name => name.endsWith('_password_version'))
